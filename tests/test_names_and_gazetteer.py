@@ -1,0 +1,51 @@
+import pytest
+
+from geo.gazetteer import GeocodeError, candidates, locate
+from geo.names import Convention, find_alias, place_label
+
+
+@pytest.mark.parametrize(
+    ("name", "both"),
+    [
+        ("Stepanakert", "Stepanakert / Khankendi"),
+        ("Khankendi", "Stepanakert / Khankendi"),
+        ("shusha", "Shushi / Shusha"),
+        ("Berdzor", "Berdzor / Lachin"),
+        ("Karvachar", "Karvachar / Kalbajar"),
+        ("Martakert", "Martakert / Aghdara"),
+        ("Hadrut", "Hadrut"),
+        ("Yerevan", "Yerevan"),
+    ],
+)
+def test_contested_places_carry_both_names(name, both):
+    assert place_label(name) == both
+
+
+def test_conventions_pick_one_name():
+    alias = find_alias("Shusha")
+    assert alias.label(Convention.ARMENIAN) == "Shushi"
+    assert alias.label("azerbaijani") == "Shusha"
+    with pytest.raises(ValueError):
+        alias.label("klingon")
+
+
+def test_aliases_lead_to_the_same_coordinates():
+    a, b = locate("Stepanakert", "AZ"), locate("Khankendi", "AZ")
+    assert (a.latitude, a.longitude) == (b.latitude, b.longitude)
+
+
+def test_tovuz_is_the_azerbaijani_town_not_tavush():
+    best = candidates("Tovuz")[0]
+    assert best.country == "AZ" and best.matched == "primary"
+    assert {p.name for p in candidates("Tovuz")} >= {"Tovuz", "Tavush"}
+
+
+def test_places_missing_from_cities500_come_from_cities1000():
+    hadrut = locate("Hadrut", "AZ")
+    assert hadrut.source == "geonames-cities1000"
+    assert 39.4 < hadrut.latitude < 39.6
+
+
+def test_unknown_place_is_an_error_naming_it():
+    with pytest.raises(GeocodeError, match="Atlantis"):
+        locate("Atlantis", "AZ")
