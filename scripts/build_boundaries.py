@@ -402,9 +402,7 @@ def build_control_and_line(
     district_polygons = {
         "Aghdam": rayons["Ağdam"],
         "Kalbajar": rayons["Kəlbəcər"],
-        "Lachin": lachin_district(
-            outside_nkao, rayons, Point(lachin.longitude, lachin.latitude)
-        ),
+        "Lachin": lachin_district(outside_nkao, rayons, Point(lachin.longitude, lachin.latitude)),
     }
     for district, last_day in HANDOVERS_2020:
         part = outside_nkao.intersection(district_polygons[district]).difference(corridor)
@@ -422,9 +420,7 @@ def build_control_and_line(
             )
         )
 
-    line_2020 = (
-        unary_union([remainder, corridor]).boundary.difference(buffer_km(arm.boundary, 0.5))
-    )
+    line_2020 = unary_union([remainder, corridor]).boundary.difference(buffer_km(arm.boundary, 0.5))
     lines = [
         _feature(
             kind="contact_line",
@@ -462,10 +458,22 @@ PIPELINES = (
         "length_km": 1768,
         "opened": 2006,
         "waypoints": (
-            ("Sangachal", "AZ"), ("Yevlakh", "AZ"), ("Ganja", "AZ"), ("Tovuz", "AZ"),
-            ("Agstafa", "AZ"), ("Gardabani", "GE"), ("Tsalka", "GE"), ("Borjomi", "GE"),
-            ("Akhaltsikhe", "GE"), ("Posof", "TR"), ("Ardahan", "TR"), ("Erzurum", "TR"),
-            ("Erzincan", "TR"), ("Sivas", "TR"), ("Kahramanmaraş", "TR"), ("Ceyhan", "TR"),
+            ("Sangachal", "AZ"),
+            ("Yevlakh", "AZ"),
+            ("Ganja", "AZ"),
+            ("Tovuz", "AZ"),
+            ("Agstafa", "AZ"),
+            ("Gardabani", "GE"),
+            ("Tsalka", "GE"),
+            ("Borjomi", "GE"),
+            ("Akhaltsikhe", "GE"),
+            ("Posof", "TR"),
+            ("Ardahan", "TR"),
+            ("Erzurum", "TR"),
+            ("Erzincan", "TR"),
+            ("Sivas", "TR"),
+            ("Kahramanmaraş", "TR"),
+            ("Ceyhan", "TR"),
             ("Yumurtalık", "TR"),
         ),
     },
@@ -476,9 +484,18 @@ PIPELINES = (
         "length_km": 691,
         "opened": 2006,
         "waypoints": (
-            ("Sangachal", "AZ"), ("Yevlakh", "AZ"), ("Ganja", "AZ"), ("Tovuz", "AZ"),
-            ("Agstafa", "AZ"), ("Gardabani", "GE"), ("Tsalka", "GE"), ("Borjomi", "GE"),
-            ("Akhaltsikhe", "GE"), ("Posof", "TR"), ("Ardahan", "TR"), ("Erzurum", "TR"),
+            ("Sangachal", "AZ"),
+            ("Yevlakh", "AZ"),
+            ("Ganja", "AZ"),
+            ("Tovuz", "AZ"),
+            ("Agstafa", "AZ"),
+            ("Gardabani", "GE"),
+            ("Tsalka", "GE"),
+            ("Borjomi", "GE"),
+            ("Akhaltsikhe", "GE"),
+            ("Posof", "TR"),
+            ("Ardahan", "TR"),
+            ("Erzurum", "TR"),
         ),
         "note": "length_km is the Azerbaijan-Georgia section; BOTAS's section runs on to Erzurum",
     },
@@ -489,8 +506,14 @@ PIPELINES = (
         "length_km": 833,
         "opened": 1999,
         "waypoints": (
-            ("Sangachal", "AZ"), ("Yevlakh", "AZ"), ("Ganja", "AZ"), ("Tovuz", "AZ"),
-            ("Agstafa", "AZ"), ("Gardabani", "GE"), ("Khashuri", "GE"), ("Samtredia", "GE"),
+            ("Sangachal", "AZ"),
+            ("Yevlakh", "AZ"),
+            ("Ganja", "AZ"),
+            ("Tovuz", "AZ"),
+            ("Agstafa", "AZ"),
+            ("Gardabani", "GE"),
+            ("Khashuri", "GE"),
+            ("Samtredia", "GE"),
             ("Ureki", "GE"),
         ),
         "note": "ends at the Supsa terminal; Supsa is not in the gazetteer, neighbouring Ureki is",
@@ -502,8 +525,13 @@ PIPELINES = (
         "length_km": 1330,
         "opened": 1997,
         "waypoints": (
-            ("Sangachal", "AZ"), ("Sumqayit", "AZ"), ("Siyazan", "AZ"), ("Khachmaz", "AZ"),
-            ("Makhachkala", "RU"), ("Tikhoretsk", "RU"), ("Novorossiysk", "RU"),
+            ("Sangachal", "AZ"),
+            ("Sumqayit", "AZ"),
+            ("Siyazan", "AZ"),
+            ("Khachmaz", "AZ"),
+            ("Makhachkala", "RU"),
+            ("Tikhoretsk", "RU"),
+            ("Novorossiysk", "RU"),
         ),
         "note": "the route's bypass of Chechnya (built 2000) is not resolved in this sketch",
     },
@@ -514,9 +542,17 @@ PIPELINES = (
         "length_km": 1850,
         "opened": 2018,
         "waypoints": (
-            ("Posof", "TR"), ("Ardahan", "TR"), ("Erzurum", "TR"), ("Erzincan", "TR"),
-            ("Sivas", "TR"), ("Yozgat", "TR"), ("Kırşehir", "TR"), ("Eskişehir", "TR"),
-            ("Bursa", "TR"), ("Çanakkale", "TR"), ("İpsala", "TR"),
+            ("Posof", "TR"),
+            ("Ardahan", "TR"),
+            ("Erzurum", "TR"),
+            ("Erzincan", "TR"),
+            ("Sivas", "TR"),
+            ("Yozgat", "TR"),
+            ("Kırşehir", "TR"),
+            ("Eskişehir", "TR"),
+            ("Bursa", "TR"),
+            ("Çanakkale", "TR"),
+            ("İpsala", "TR"),
         ),
         "note": "continues the South Caucasus Pipeline from the Georgian border to Greece",
     },
@@ -550,16 +586,31 @@ def build_pipelines() -> gpd.GeoDataFrame:
 SITES = (
     ("Sangachal Terminal", "terminal", "Sangachal", "AZ", "Start of BTC, SCP and Baku-Supsa"),
     ("Supsa Terminal", "terminal", "Ureki", "GE", "Drawn at Ureki; the terminal is a few km away"),
-    ("Ceyhan Marine Terminal", "terminal", "Yumurtalık", "TR",
-     "Drawn at Yumurtalık; the BTC terminal lies on the coast nearby"),
-    ("Novorossiysk (Sheskharis) oil terminal", "terminal", "Novorossiysk", "RU",
-     "End of Baku-Novorossiysk; drawn at the city centre"),
+    (
+        "Ceyhan Marine Terminal",
+        "terminal",
+        "Yumurtalık",
+        "TR",
+        "Drawn at Yumurtalık; the BTC terminal lies on the coast nearby",
+    ),
+    (
+        "Novorossiysk (Sheskharis) oil terminal",
+        "terminal",
+        "Novorossiysk",
+        "RU",
+        "End of Baku-Novorossiysk; drawn at the city centre",
+    ),
     ("Russian 102nd military base", "military_base", "Gyumri", "AM", "Drawn at the city centre"),
     ("Yerevan", "capital", "Yerevan", "AM", None),
     ("Baku", "capital", "Baku", "AZ", None),
     ("Tbilisi", "capital", "Tbilisi", "GE", None),
-    ("Stepanakert", "regional_capital", "Stepanakert", "AZ",
-     "Capital of the Nagorno-Karabakh Republic until Sep 2023"),
+    (
+        "Stepanakert",
+        "regional_capital",
+        "Stepanakert",
+        "AZ",
+        "Capital of the Nagorno-Karabakh Republic until Sep 2023",
+    ),
 )
 
 
@@ -596,7 +647,14 @@ def admin1_rayons(gpkg: Path) -> dict[str, Polygon]:
 
 
 LACHIN_NEIGHBOURS = (
-    "Kəlbəcər", "Ağdam", "Qubadli", "Zəngilan", "Cəbrayıl", "Füzuli", "Tərtər", "Goranboy",
+    "Kəlbəcər",
+    "Ağdam",
+    "Qubadli",
+    "Zəngilan",
+    "Cəbrayıl",
+    "Füzuli",
+    "Tərtər",
+    "Goranboy",
 )
 
 

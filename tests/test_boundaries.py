@@ -28,7 +28,7 @@ def test_layer_is_valid_wgs84_with_sources(name):
     assert gdf.geometry.is_valid.all()
     assert not gdf.geometry.is_empty.any()
     minx, miny, maxx, maxy = gdf.total_bounds
-    assert 25 <= minx and maxx <= 53 and 35 <= miny and maxy <= 47
+    assert minx >= 25 and maxx <= 53 and miny >= 35 and maxy <= 47
     if name != "countries":
         assert gdf["source"].notna().all() and gdf["accuracy"].notna().all()
 
