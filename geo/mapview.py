@@ -1,0 +1,379 @@
+"""Build the folium map: offline vector basemap plus the reference layers valid on a day.
+
+Every string that reaches the map is escaped here (see `escape_text`): layer properties end up
+in Leaflet tooltips through innerHTML, and later layers will carry uploaded event text.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+from collections.abc import Iterable, Sequence
+
+import folium
+import geopandas as gpd
+import pandas as pd
+from branca.element import MacroElement, Template
+
+from geo import assets
+from geo.layers import LAYER_NAMES, LAYER_TITLES, layer_on, parse_date
+from geo.names import Convention, place_label
+from geo.settings import Settings, get_settings
+
+# Centre and zoom that show Armenia, Azerbaijan and Nagorno-Karabakh together.
+DEFAULT_CENTER = (40.1, 46.4)
+DEFAULT_ZOOM = 7
+MIN_ZOOM, MAX_ZOOM = 4, 14
+WATER = "#d4e4ef"
+
+CONTROL_STYLE = {
+    "held_area": {"color": "#6a3d9a", "fillColor": "#b592d4", "fillOpacity": 0.35, "weight": 1},
+    "contested_area": {
+        "color": "#e08214",
+        "fillColor": "#fdb863",
+        "fillOpacity": 0.3,
+        "weight": 1.5,
+        "dashArray": "6 4",
+    },
+    "corridor": {"color": "#1b7837", "fillColor": "#7fbf7b", "fillOpacity": 0.5, "weight": 1},
+}
+COMMODITY_COLOR = {"oil": "#7f3b08", "gas": "#2166ac"}
+SITE_COLOR = {
+    "terminal": "#7f3b08",
+    "military_base": "#333333",
+    "capital": "#000000",
+    "regional_capital": "#6a3d9a",
+}
+CONTACT_LINE_COLOR = "#c51b7d"
+# Country labels where the representative point falls badly (lat, lon); others are computed.
+COUNTRY_LABEL_AT = {
+    "RUS": (43.9, 44.2),
+    "TUR": (39.6, 39.0),
+    "IRN": (37.6, 47.3),
+    "ARM": (40.55, 44.6),
+    "AZE": (40.55, 48.0),
+    "GEO": (42.0, 43.6),
+}
+
+
+def escape_text(value: object) -> object:
+    """HTML-escape a string for Leaflet's innerHTML and JS template literals; others pass."""
+    if not isinstance(value, str):
+        return value
+    return (
+        html.escape(value, quote=True)
+        .replace("`", "&#96;")
+        .replace("$", "&#36;")
+        .replace("\\", "&#92;")
+    )
+
+
+def _for_map(gdf: gpd.GeoDataFrame, convention: Convention) -> gpd.GeoDataFrame:
+    """A copy with dates as ISO text, labels in the chosen convention and every string escaped."""
+    out = gdf.copy()
+    for col in out.columns:
+        if col == out.geometry.name:
+            continue
+        if pd.api.types.is_datetime64_any_dtype(out[col]):
+            out[col] = out[col].dt.strftime("%Y-%m-%d").fillna("open")
+        elif out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
+            out[col] = out[col].astype(object).where(out[col].notna(), "")
+    if "label" in out and "gazetteer_name" in out:
+        out["label"] = [place_label(str(n), convention) for n in out["name"]]
+    for col in out.columns:
+        if col != out.geometry.name:
+            out[col] = out[col].map(escape_text)
+    return out
+
+
+def _tooltip(gdf: gpd.GeoDataFrame, fields: Sequence[str], aliases: Sequence[str]):
+    present = [(f, a) for f, a in zip(fields, aliases, strict=True) if f in gdf]
+    return folium.GeoJsonTooltip(
+        fields=[f for f, _ in present], aliases=[a for _, a in present], sticky=True
+    )
+
+
+def _geojson(gdf: gpd.GeoDataFrame, name: str, style, fields, aliases, **kw) -> folium.GeoJson:
+    return folium.GeoJson(
+        gdf,
+        name=escape_text(name),
+        style_function=style,
+        tooltip=_tooltip(gdf, fields, aliases) if len(gdf) else None,
+        **kw,
+    )
+
+
+class Legend(MacroElement):
+    """A static legend box; its HTML is built from escaped strings only."""
+
+    _template = Template(
+        """
+        {% macro html(this, kwargs) %}
+        <div class="nk-legend" style="position:absolute; bottom:28px; right:10px; z-index:1000;
+             background:rgba(255,255,255,.92); padding:6px 9px; border:1px solid #999;
+             border-radius:4px; font:12px/1.35 system-ui,sans-serif; max-width:260px;">
+          {{ this.body }}
+        </div>
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, rows: Iterable[tuple[str, str]], title: str) -> None:
+        super().__init__()
+        self._name = "Legend"
+        parts = [f"<b>{escape_text(title)}</b>"]
+        for swatch, label in rows:
+            parts.append(f"<div>{swatch} {escape_text(label)}</div>")
+        self.body = "".join(parts)
+
+
+def _swatch_line(color: str, dash: bool = False) -> str:
+    style = "dashed" if dash else "solid"
+    return (
+        f'<span style="display:inline-block;width:22px;border-top:3px {style} {color};'
+        'vertical-align:middle"></span>'
+    )
+
+
+def _swatch_fill(style: dict) -> str:
+    return (
+        f'<span style="display:inline-block;width:14px;height:10px;background:{style["fillColor"]};'
+        f'border:1px solid {style["color"]};vertical-align:middle"></span>'
+    )
+
+
+def _swatch_dot(color: str) -> str:
+    return (
+        f'<span style="display:inline-block;width:9px;height:9px;border-radius:50%;'
+        f'background:{color};border:1px solid #fff;vertical-align:middle"></span>'
+    )
+
+
+class BasemapStyle(MacroElement):
+    """Water colour behind the vector basemap (there are no tiles by default)."""
+
+    _template = Template(
+        """
+        {% macro header(this, kwargs) %}
+        <style>
+          .leaflet-container { background: {{ this.water }}; }
+          .nk-label-icon { background: none; border: none; }
+          .nk-country-label { transform: translate(-50%, -50%); white-space: nowrap;
+            font: 600 12px/1 system-ui, sans-serif; letter-spacing: .12em; color: #6b6b6b; }
+          .nk-site-label { transform: translate(7px, -50%); white-space: nowrap;
+            font: 12px/1 system-ui, sans-serif; color: #222;
+            text-shadow: 0 0 2px #fff, 0 0 2px #fff, 0 0 3px #fff; }
+          @media (max-width: 520px) {
+            .nk-legend { font-size: 10px !important; max-width: 170px !important;
+              bottom: 18px !important; padding: 3px 5px !important; }
+            .nk-country-label { font-size: 10px; }
+          }
+        </style>
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, water: str = WATER) -> None:
+        super().__init__()
+        self.water = water
+
+
+def _pipeline_style(feature: dict) -> dict:
+    commodity = feature["properties"]["commodity"]
+    if commodity == "gas":
+        return {"color": COMMODITY_COLOR["gas"], "weight": 2.5, "dashArray": "7 7"}
+    return {"color": COMMODITY_COLOR.get(commodity, "#555"), "weight": 3.5, "opacity": 0.9}
+
+
+def _label_marker(lat: float, lon: float, text: str, css_class: str) -> folium.Marker:
+    # A DivIcon draws text only: no image is fetched. The text is escaped like all data.
+    return folium.Marker(
+        location=(lat, lon),
+        icon=folium.DivIcon(
+            html=f'<div class="{css_class}">{escape_text(text)}</div>',
+            icon_size=(0, 0),
+            icon_anchor=(0, 0),
+            class_name="nk-label-icon",
+        ),
+        interactive=False,
+    )
+
+
+def _labels(
+    layers: Sequence[str], day: dt.date, convention: Convention, settings: Settings
+) -> folium.FeatureGroup:
+    """Place names on the basemap: countries in capitals, sites beside their dots."""
+    group = folium.FeatureGroup(name="Labels")
+    if "countries" in layers:
+        countries = layer_on("countries", None, settings)
+        for _, row in countries.iterrows():
+            # Label the largest part near its visual centre (not Nakhchivan or an exclave).
+            parts = getattr(row.geometry, "geoms", [row.geometry])
+            point = max(parts, key=lambda g: g.area).representative_point()
+            at = COUNTRY_LABEL_AT.get(row["iso_a3"], (point.y, point.x))
+            _label_marker(*at, str(row["name"]).upper(), "nk-country-label").add_to(group)
+    if "sites" in layers:
+        sites = layer_on("sites", day, settings)
+        for _, row in sites[sites["kind"] != "terminal"].iterrows():
+            text = place_label(str(row["name"]), convention)
+            _label_marker(row.geometry.y, row.geometry.x, text, "nk-site-label").add_to(group)
+    return group
+
+
+def build_map(
+    day: str | dt.date,
+    layers: Sequence[str] = LAYER_NAMES,
+    convention: Convention | str = Convention.BOTH,
+    *,
+    web_tiles: bool = False,
+    settings: Settings | None = None,
+    center: tuple[float, float] = DEFAULT_CENTER,
+    zoom: int = DEFAULT_ZOOM,
+) -> folium.Map:
+    """The map of the reference layers valid on `day`, with self-hosted assets.
+
+    `layers` picks which reference layers to draw; `web_tiles` adds OpenStreetMap tiles for
+    users online (never the default: the vector basemap works with no internet).
+    """
+    settings = settings or get_settings()
+    day = parse_date(day)
+    convention = Convention(convention)
+    unknown = [n for n in layers if n not in LAYER_NAMES]
+    if unknown:
+        raise ValueError(f"layers: unknown {unknown}; known: {list(LAYER_NAMES)}")
+
+    m = folium.Map(
+        location=center,
+        zoom_start=zoom,
+        tiles=None,
+        min_zoom=MIN_ZOOM,
+        control_scale=True,
+        prefer_canvas=True,
+    )
+    # folium drops max_zoom when tiles=None; MarkerCluster then throws (DESIGN.md trap).
+    m.options["max_zoom"] = MAX_ZOOM
+    BasemapStyle().add_to(m)
+    if web_tiles:
+        folium.TileLayer("OpenStreetMap", name="OpenStreetMap (online)", overlay=False).add_to(m)
+
+    legend: list[tuple[str, str]] = []
+
+    if "countries" in layers:
+        countries = _for_map(layer_on("countries", None, settings), convention)
+        _geojson(
+            countries,
+            LAYER_TITLES["countries"],
+            lambda f: {"color": "#8c8c8c", "weight": 1, "fillColor": "#f5f2ea", "fillOpacity": 1},
+            ["name", "iso_a3", "source"],
+            ["Country", "ISO", "Source"],
+        ).add_to(m)
+
+    if "control" in layers:
+        control = _for_map(layer_on("control", day, settings), convention)
+        areas = control[control["kind"] != "capture"]
+        captures = control[control["kind"] == "capture"]
+        group = folium.FeatureGroup(name=escape_text(LAYER_TITLES["control"]))
+        if len(areas):
+            _geojson(
+                areas,
+                "areas",
+                lambda f: CONTROL_STYLE.get(f["properties"]["kind"], CONTROL_STYLE["held_area"]),
+                ["name", "holder", "valid_from", "valid_to", "accuracy", "source"],
+                ["", "Held by", "From", "To", "Accuracy", "Source"],
+            ).add_to(group)
+        if len(captures):
+            _geojson(
+                captures,
+                "captures",
+                None,
+                ["name", "valid_from", "status", "note", "source"],
+                ["", "Announced", "Status", "Note", "Source"],
+                marker=folium.CircleMarker(
+                    radius=5,
+                    color="#ffffff",
+                    weight=1.5,
+                    fill=True,
+                    fill_color="#e08214",
+                    fill_opacity=1,
+                ),
+            ).add_to(group)
+        group.add_to(m)
+        for kind in areas["kind"].unique():
+            label = {
+                "held_area": "Area held by Armenian forces",
+                "contested_area": "2020 war: pre-war held area (front not resolved)",
+                "corridor": "Lachin corridor (schematic)",
+            }.get(kind, kind)
+            legend.append(
+                (_swatch_fill(CONTROL_STYLE.get(kind, CONTROL_STYLE["held_area"])), label)
+            )
+        if len(captures):
+            legend.append((_swatch_dot("#e08214"), "Town captured (announced date)"))
+
+    if "nkao" in layers:
+        _geojson(
+            _for_map(layer_on("nkao", day, settings), convention),
+            LAYER_TITLES["nkao"],
+            lambda f: {"color": "#3f007d", "weight": 2, "dashArray": "2 5", "fill": False},
+            ["label", "accuracy", "source"],
+            ["", "Accuracy", "Source"],
+        ).add_to(m)
+        legend.append((_swatch_line("#3f007d", dash=True), "NKAO boundary (1923-1991)"))
+
+    if "contact_line" in layers:
+        lines = _for_map(layer_on("contact_line", day, settings), convention)
+        if len(lines):
+            _geojson(
+                lines,
+                LAYER_TITLES["contact_line"],
+                lambda f: {"color": CONTACT_LINE_COLOR, "weight": 3},
+                ["name", "valid_from", "valid_to", "accuracy", "source"],
+                ["", "From", "To", "Accuracy", "Source"],
+            ).add_to(m)
+            legend.append((_swatch_line(CONTACT_LINE_COLOR), "Line of contact"))
+
+    if "pipelines" in layers:
+        pipes = _for_map(layer_on("pipelines", day, settings), convention)
+        # Oil first, gas dashed on top: where routes share a corridor (BTC and SCP) both show.
+        pipes = pipes.sort_values("commodity", key=lambda c: c != "oil", kind="stable")
+        _geojson(
+            pipes,
+            LAYER_TITLES["pipelines"],
+            _pipeline_style,
+            ["name", "commodity", "operator", "length_km", "opened", "waypoints", "accuracy"],
+            ["", "Carries", "Operator", "Length (km)", "Opened", "Via", "Accuracy"],
+        ).add_to(m)
+        legend.append((_swatch_line(COMMODITY_COLOR["oil"]), "Oil pipeline (schematic)"))
+        legend.append((_swatch_line(COMMODITY_COLOR["gas"], dash=True), "Gas pipeline (schematic)"))
+
+    if "sites" in layers:
+        sites = _for_map(layer_on("sites", day, settings), convention)
+        group = folium.FeatureGroup(name=escape_text(LAYER_TITLES["sites"]))
+        for kind, part in sites.groupby("kind"):
+            _geojson(
+                part,
+                str(kind),
+                None,
+                ["label", "kind", "note", "accuracy"],
+                ["", "Type", "Note", "Accuracy"],
+                marker=folium.CircleMarker(
+                    radius=5,
+                    color="#ffffff",
+                    weight=1.5,
+                    fill=True,
+                    fill_color=SITE_COLOR.get(str(kind), "#333"),
+                    fill_opacity=1,
+                ),
+            ).add_to(group)
+        group.add_to(m)
+        legend.append((_swatch_dot(SITE_COLOR["terminal"]), "Oil/gas terminal"))
+        legend.append((_swatch_dot(SITE_COLOR["capital"]), "Capital / military base"))
+
+    if "countries" in layers or "sites" in layers:
+        _labels(layers, day, convention, settings).add_to(m)
+
+    if legend:
+        Legend(legend, f"Reference layers on {day.isoformat()}").add_to(m)
+    folium.LayerControl(collapsed=True).add_to(m)
+    assets.localize(m, mode="served", settings=settings)
+    return m

@@ -1,0 +1,109 @@
+"""The real dashboard in Chromium: it draws the reference layers offline, and follows the date."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from PIL import Image
+from playwright.sync_api import Frame, Page
+
+from geo.layers import LAYER_TITLES
+
+from .conftest import PageLog, save_screenshot, wait_for_map
+
+pytestmark = pytest.mark.browser
+
+# Every vector feature Leaflet drew, with its GeoJSON properties (canvas or SVG alike).
+DRAWN_FEATURES_JS = """
+() => {
+  const maps = Object.keys(window)
+    .filter(k => k.startsWith("map_") && window[k] instanceof window.L.Map)
+    .map(k => window[k]);
+  const out = [];
+  for (const map of maps) {
+    map.eachLayer(layer => {
+      if (layer.feature && (layer._parts || layer._latlng || layer._rings)) {
+        out.push(layer.feature.properties || {});
+      }
+    });
+  }
+  return out;
+}
+"""
+
+
+def _features(frame: Frame) -> list[dict]:
+    return frame.evaluate(DRAWN_FEATURES_JS)
+
+
+def _wait_for_feature(page: Page, predicate, timeout_s: float = 60) -> list[dict]:
+    deadline = page.evaluate("Date.now()") + timeout_s * 1000
+    while page.evaluate("Date.now()") < deadline:
+        try:
+            features = _features(wait_for_map(page))
+        except Exception:  # the iframe is replaced while Streamlit reruns
+            features = []
+        if any(predicate(f) for f in features):
+            return features
+        page.wait_for_timeout(300)
+    raise AssertionError("the expected feature was not drawn in time")
+
+
+def _distinct_colours(png: bytes) -> int:
+    image = Image.open(io.BytesIO(png)).convert("RGB").resize((200, 130))
+    return len(image.getcolors(maxcolors=200 * 130) or [])
+
+
+def test_map_page_draws_every_layer_offline(app_url: str, page: Page, page_log: PageLog):
+    page.goto(app_url)
+    frame = wait_for_map(page)
+    features = _wait_for_feature(page, lambda f: f.get("kind") == "contested_area")
+
+    kinds = {f.get("kind") for f in features} | {f.get("iso_a3") for f in features}
+    assert {"AZE", "ARM", "contested_area", "capture", "terminal", "capital"} <= kinds
+    assert any(f.get("commodity") == "gas" for f in features)
+    assert any("NKAO" in str(f.get("label", "")) for f in features)
+
+    control = frame.locator(".leaflet-control-layers-overlays label")
+    listed = " ".join(control.all_inner_texts())
+    for title in LAYER_TITLES.values():
+        if title != LAYER_TITLES["contact_line"]:  # no line of contact during the 2020 war
+            assert title in listed, title
+
+    # The canvas really has a picture on it, not one flat colour.
+    png = frame.locator(".leaflet-container").screenshot()
+    assert _distinct_colours(png) > 20
+    save_screenshot(page, "map-page-1440")
+
+    assert page_log.offsite_requests == []
+    assert page_log.page_errors == []
+    assert [r for r in page_log.failed_responses if "/app/static/" in r] == []
+
+
+def test_date_change_redraws_the_reference_layers(app_url: str, page: Page, page_log: PageLog):
+    page.goto(app_url)
+    wait_for_map(page)
+    # Streamlit's date field is one spin button per part: type into each, press Enter, and
+    # click outside so the field commits its value (as a user does).
+    for part, value in (("year", "2021"), ("month", "06"), ("day", "01")):
+        page.get_by_role("spinbutton", name=f"{part}, Reference layers on").click()
+        page.keyboard.type(value)
+    page.keyboard.press("Enter")
+    page.get_by_role("heading", name="Nagorno-Karabakh conflict map").click()
+    features = _wait_for_feature(page, lambda f: f.get("kind") == "corridor")
+    assert not any(f.get("kind") == "contested_area" for f in features)
+    assert any("Line of contact after" in str(f.get("name", "")) for f in features)
+    save_screenshot(page, "map-page-2021")
+    assert page_log.offsite_requests == []
+    assert page_log.page_errors == []
+
+
+def test_map_fits_a_phone_screen(app_url: str, page: Page, page_log: PageLog):
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(app_url)
+    frame = wait_for_map(page)
+    box = frame.locator(".leaflet-container").bounding_box()
+    assert box is not None and 300 <= box["width"] <= 390
+    save_screenshot(page, "map-page-phone")
+    assert page_log.offsite_requests == []
