@@ -71,6 +71,7 @@ CEASEFIRE_1994 = "1994-05-12"  # Bishkek Protocol ceasefire in force
 WAR_START = "2020-09-27"
 WAR_LAST_DAY = "2020-11-09"
 POSTWAR_FIRST_DAY = "2020-11-10"
+HANDOVERS_DONE = "2020-12-01"  # Lachin district, the last of the three, handed over
 OFFENSIVE_END = "2023-09-20"  # 19-20 Sep 2023 offensive; ceasefire 20 Sep
 
 
@@ -436,10 +437,13 @@ def build_control_and_line(
             kind="contact_line",
             name="Line of contact after the 10 Nov 2020 statement (schematic)",
             status="ceasefire line",
-            valid_from=POSTWAR_FIRST_DAY,
+            # Until the handovers ended on 1 Dec 2020 the line ran through districts still
+            # held (drawn in `control`); no line is drawn for 10-30 Nov.
+            valid_from=HANDOVERS_DONE,
             valid_to=OFFENSIVE_END,
             source=f"Derived from the schematic post-2020 held area and corridor; {TRILATERAL}",
             accuracy="Schematic: the edge of the schematic held area; error up to about 10 km",
+            note="10-30 Nov 2020 (handover of Aghdam, Kalbajar, Lachin): no line is drawn",
             geometry=line_2020,
         ),
     ]

@@ -93,6 +93,12 @@ def test_after_the_2020_statement_stepanakert_is_held_and_shusha_is_not():
     assert corridor.union_all().contains(_pt("Lachin"))
 
 
+def test_no_contact_line_while_districts_were_being_handed_over():
+    lines = load_layer("contact_line")
+    assert valid_on(lines, "2020-11-20").empty
+    assert len(valid_on(lines, "2020-12-01")) == 1
+
+
 def test_handover_districts_end_on_their_dates():
     assert _held("2020-11-19").contains(_pt("Aghdam"))
     assert not _held("2020-11-20").contains(_pt("Aghdam"))
