@@ -39,3 +39,7 @@ class LayerError(NkMapError, LookupError):
 
 class AssetError(NkMapError, RuntimeError):
     """A web asset the map needs is not installed, or a map still points off-machine."""
+
+
+class StoreError(NkMapError, RuntimeError):
+    """The event store refused or could not perform an operation; nothing was changed."""
