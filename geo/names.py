@@ -32,6 +32,9 @@ class Alias:
     country: str
     geonames_name: str
     note: str
+    # Curated coordinates, only for places the offline gazetteer lacks (see aliases.csv).
+    latitude: float | None = None
+    longitude: float | None = None
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -65,9 +68,24 @@ def _load(path: Path) -> tuple[Alias, ...]:
             country=r["country"],
             geonames_name=r["geonames_name"],
             note=r["note"],
+            latitude=_coordinate(r.get("latitude"), path, r["key"], "latitude", 90),
+            longitude=_coordinate(r.get("longitude"), path, r["key"], "longitude", 180),
         )
         for r in rows
     )
+
+
+def _coordinate(value: str | None, path: Path, key: str, column: str, limit: float) -> float | None:
+    """A curated coordinate cell: blank means none; anything else must be a number in range."""
+    if value is None or not value.strip():
+        return None
+    try:
+        number = float(value)
+    except ValueError:
+        number = None
+    if number is None or not -limit <= number <= limit:
+        raise ValueError(f"{path}: alias {key!r}, column {column!r}: bad coordinate {value!r}")
+    return number
 
 
 def aliases(path: Path | None = None) -> tuple[Alias, ...]:
@@ -85,6 +103,11 @@ def find_alias(name: str, path: Path | None = None) -> Alias | None:
 
 
 def place_label(name: str, convention: Convention | str = Convention.BOTH) -> str:
-    """Label for a place name: both names for a contested place, else the name as given."""
+    """Label for a place name: both names for a contested place, else the name as given.
+
+    A name already written with both names ("Stepanakert / Khankendi") is relabelled too.
+    """
     alias = find_alias(name)
+    if alias is None and " / " in name:
+        alias = next((a for part in name.split(" / ") if (a := find_alias(part))), None)
     return alias.label(convention) if alias else name

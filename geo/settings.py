@@ -11,6 +11,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+# Nominatim's usage policy asks for a User-Agent that identifies the application.
+# Deployments should set NKMAP_NOMINATIM_USER_AGENT to include a contact address.
+DEFAULT_NOMINATIM_USER_AGENT = "nkmap/0.1 (Karabakh conflict map, open-source research tool)"
 
 
 def _path(var: str, default: Path) -> Path:
@@ -34,11 +37,18 @@ class Settings:
     var_dir: Path = field(default=REPO_ROOT / "var")
     # Web tiles are an option for users online; the default basemap is vector data.
     web_tiles: bool = False
+    # Online geocoding (optional): identifying User-Agent, and the persistent answer cache.
+    nominatim_user_agent: str = DEFAULT_NOMINATIM_USER_AGENT
+    geocode_cache: Path = field(default=REPO_ROOT / "var" / "geocode-cache.sqlite")
+    # The event store (SQLite file). Keep it on a local disk: WAL does not work on network
+    # filesystems.
+    db_path: Path = field(default=REPO_ROOT / "var" / "events.sqlite")
 
     @classmethod
     def from_env(cls) -> Settings:
         root = _path("NKMAP_ROOT", REPO_ROOT)
         static_dir = _path("NKMAP_STATIC_DIR", root / "static")
+        var_dir = _path("NKMAP_VAR_DIR", root / "var")
         return cls(
             root=root,
             boundaries_dir=_path("NKMAP_BOUNDARIES_DIR", root / "data" / "boundaries"),
@@ -46,8 +56,12 @@ class Settings:
             static_dir=static_dir,
             vendor_dir=_path("NKMAP_VENDOR_DIR", static_dir / "vendor"),
             vendor_url=os.environ.get("NKMAP_VENDOR_URL", "/app/static/vendor").rstrip("/"),
-            var_dir=_path("NKMAP_VAR_DIR", root / "var"),
+            var_dir=var_dir,
             web_tiles=os.environ.get("NKMAP_WEB_TILES", "").lower() in {"1", "true", "yes"},
+            nominatim_user_agent=os.environ.get("NKMAP_NOMINATIM_USER_AGENT", "").strip()
+            or DEFAULT_NOMINATIM_USER_AGENT,
+            geocode_cache=_path("NKMAP_GEOCODE_CACHE", var_dir / "geocode-cache.sqlite"),
+            db_path=_path("NKMAP_DB", var_dir / "events.sqlite"),
         )
 
 
