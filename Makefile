@@ -8,7 +8,7 @@ PORT ?= 8501
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: setup run test lint format browser-deps boundaries clean
+.PHONY: setup seed run test lint format browser-deps boundaries clean
 
 setup: .venv/.stamp-install static/vendor/.stamp
 
@@ -33,7 +33,11 @@ browser-deps:
 	@test -x $(CHROMIUM) || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium; }
 	@test -x $(CHROMIUM) || { echo "Chromium not found at $(CHROMIUM)"; exit 1; }
 
-run: setup
+# The curated events go into the default store (idempotent: a second seed inserts nothing).
+seed: setup
+	$(PY) -m geo.cli seed
+
+run: seed
 	@echo "Starting the dashboard: http://localhost:$(PORT)"
 	.venv/bin/streamlit run app.py --server.port $(PORT)
 

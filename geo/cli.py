@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
+from pathlib import Path
 
-from geo.errors import NkMapError
+from geo.errors import InputError, NkMapError
 from geo.layers import LAYER_NAMES, LAYER_TITLES, layer_on, parse_date, to_geojson
 
 
@@ -19,6 +21,139 @@ def _cmd_layer(args: argparse.Namespace) -> int:
     day = parse_date(args.on) if args.on else None
     sys.stdout.write(to_geojson(layer_on(args.name, day)) + "\n")
     return 0
+
+
+def _parse_maps(pairs: list[str]) -> dict[str, str]:
+    out = {}
+    for pair in pairs:
+        src, sep, dest = pair.rpartition("=")
+        if not sep or not src or not dest:
+            raise InputError("--map takes 'Source column=schema_column'", value=pair)
+        out[src.strip()] = dest.strip()
+    return out
+
+
+def _print_plan(plan, file=sys.stderr) -> None:
+    s = plan.summary()
+    print(
+        f"{plan.source_name}: {s['rows']} rows ({s['format']}, {s['encoding']}, "
+        f"delimiter {s['delimiter']!r}, dates {s['date_order']}): {s['inserted']} new, "
+        f"{s['updated']} updated, {s['duplicates']} duplicates, {s['rejected']} rejected, "
+        f"{s['geocoded']} geocoded",
+        file=file,
+    )
+    for issue in plan.rejects:
+        print(f"  rejected {issue}", file=file)
+    for issue in plan.warnings:
+        print(f"  warning  {issue}", file=file)
+
+
+def _cmd_ingest(args: argparse.Namespace) -> int:
+    from geo.geocode import get_geocoder
+    from geo.ingest import apply_plan, plan_import, write_rejects
+    from geo.store import open_store
+
+    store = open_store(args.db)
+    geocoder = get_geocoder(args.geocoder)
+    overrides = _parse_maps(args.map)
+    totals = dict.fromkeys(("rows", "inserted", "updated", "duplicates", "rejected", "geocoded"), 0)
+    files, rejects, failed = [], [], False
+    for path in args.paths:
+        try:
+            data = Path(path).read_bytes()
+        except OSError as exc:
+            raise InputError(f"cannot read the file: {exc.strerror}", value=str(path)) from None
+        try:
+            plan = plan_import(
+                data,
+                store,
+                source_name=Path(path).name,
+                fmt=args.format,
+                overrides=overrides,
+                date_format=args.date_format,
+                geocoder=geocoder,
+            )
+        except InputError as exc:
+            print(f"nkmap: {path}: {exc}", file=sys.stderr)
+            files.append({"file": str(path), "error": str(exc)})
+            failed = True
+            continue
+        _print_plan(plan)
+        rejects.extend(plan.rejects)
+        summary = plan.summary()
+        if not args.dry_run:
+            try:
+                apply_plan(plan, store, strict=args.strict)
+            except NkMapError as exc:
+                print(f"nkmap: {path}: {exc}", file=sys.stderr)
+                summary.update(inserted=0, updated=0, error=str(exc))
+                failed = True
+        files.append({"file": str(path), **summary})
+        for key in totals:
+            totals[key] += int(summary.get(key) or 0)
+    if args.rejects:
+        with open(args.rejects, "w", encoding="utf-8", newline="") as fh:
+            write_rejects(rejects, fh)
+    if args.json:
+        print(json.dumps({**totals, "dry_run": args.dry_run, "files": files}))
+    return 2 if failed else 0
+
+
+def _cmd_seed(args: argparse.Namespace) -> int:
+    from geo.ingest import apply_plan, plan_import
+    from geo.settings import get_settings
+    from geo.store import open_store
+
+    store = open_store(args.db)
+    for path in sorted(get_settings().events_dir.glob("*.csv")):
+        plan = plan_import(path.read_bytes(), store, source_name=path.name, fmt="native")
+        if plan.inserts or plan.updates:
+            apply_plan(plan, store, strict=True)
+        _print_plan(plan)
+    print(f"{store.path}: {store.count()} events", file=sys.stderr)
+    return 0
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    from geo.export import export_events
+    from geo.store import open_store
+
+    start = parse_date(args.date_from) if args.date_from else None
+    end = parse_date(args.date_to) if args.date_to else None
+    events = open_store(args.db).events(start, end)
+    n = export_events(events, args.out, args.format)
+    print(f"{n} events -> {args.out}", file=sys.stderr)
+    return 0
+
+
+def _cmd_geocode(args: argparse.Namespace) -> int:
+    from geo.geocode import get_geocoder
+
+    resolution = get_geocoder(args.geocoder).geocode(args.name, args.country)
+    places = ([resolution.best] if resolution.best else []) + list(resolution.alternatives)
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "query": args.name,
+                    "ambiguous": resolution.ambiguous,
+                    "geo_precision": resolution.geo_precision,
+                    "candidates": [p.__dict__ for p in places],
+                },
+                ensure_ascii=False,
+            )
+        )
+    else:
+        if not places:
+            print(f"no match for {args.name!r}", file=sys.stderr)
+        for rank, p in enumerate(places, 1):
+            print(
+                f"{rank}. {p.name} ({p.country}) {p.latitude:.5f}, {p.longitude:.5f} "
+                f"[{p.source}, {p.matched} name]"
+            )
+        if resolution.ambiguous:
+            print("ambiguous: check the alternatives", file=sys.stderr)
+    return 0 if places else 1
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -41,6 +176,47 @@ def build_parser() -> argparse.ArgumentParser:
     layer.add_argument("--on", metavar="YYYY-MM-DD", help="keep only features valid that day")
     layer.add_argument("--list", action="store_true", help="list the layer names")
     layer.set_defaults(func=_cmd_layer)
+
+    db_help = "event store (SQLite file); default: NKMAP_DB or var/events.sqlite"
+    ingest = sub.add_parser("ingest", help="import event CSVs (native, ACLED, UCDP GED, other)")
+    ingest.add_argument("paths", nargs="+", metavar="PATH")
+    ingest.add_argument("--db", help=db_help)
+    ingest.add_argument(
+        "--format", default="auto", choices=["auto", "native", "acled", "ucdp", "generic"]
+    )
+    ingest.add_argument(
+        "--map",
+        action="append",
+        default=[],
+        metavar="SRC=DEST",
+        help="map a source column onto a schema column (repeatable)",
+    )
+    ingest.add_argument("--date-format", metavar="FMT", help="strptime format, e.g. %%d/%%m/%%Y")
+    ingest.add_argument("--dry-run", action="store_true", help="report, change nothing")
+    ingest.add_argument("--strict", action="store_true", help="all rows or nothing")
+    ingest.add_argument("--rejects", metavar="OUT.csv", help="write rejected rows' reasons")
+    ingest.add_argument("--geocoder", default="offline", choices=["offline", "nominatim"])
+    ingest.add_argument("--json", action="store_true", help="print one JSON summary")
+    ingest.set_defaults(func=_cmd_ingest)
+
+    seed = sub.add_parser("seed", help="load the curated events of data/events (idempotent)")
+    seed.add_argument("--db", help=db_help)
+    seed.set_defaults(func=_cmd_seed)
+
+    export = sub.add_parser("export", help="export events as CSV, GeoJSON or GeoPackage")
+    export.add_argument("--db", help=db_help)
+    export.add_argument("--format", required=True, choices=["csv", "geojson", "gpkg"])
+    export.add_argument("--from", dest="date_from", metavar="YYYY-MM-DD")
+    export.add_argument("--to", dest="date_to", metavar="YYYY-MM-DD")
+    export.add_argument("--out", required=True, metavar="PATH")
+    export.set_defaults(func=_cmd_export)
+
+    geocode = sub.add_parser("geocode", help="ranked gazetteer candidates for a place name")
+    geocode.add_argument("name")
+    geocode.add_argument("--country", metavar="CC", help="ISO 3166-1 alpha-2 code, e.g. AZ")
+    geocode.add_argument("--geocoder", default="offline", choices=["offline", "nominatim"])
+    geocode.add_argument("--json", action="store_true")
+    geocode.set_defaults(func=_cmd_geocode)
     return parser
 
 
