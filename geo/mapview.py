@@ -18,6 +18,7 @@ from branca.element import MacroElement, Template
 from geo import assets
 from geo.layers import LAYER_NAMES, LAYER_TITLES, layer_on, parse_date
 from geo.names import Convention, place_label
+from geo.schema import EVENT_TYPES, GEO_PRECISION, POPUP_COLUMNS, TIME_PRECISION
 from geo.settings import Settings, get_settings
 
 # Centre and zoom that show Armenia, Azerbaijan and Nagorno-Karabakh together.
@@ -53,6 +54,39 @@ COUNTRY_LABEL_AT = {
     "ARM": (40.55, 44.6),
     "AZE": (40.55, 48.0),
     "GEO": (42.0, 43.6),
+}
+
+
+EVENT_COLOR = {
+    "shelling": "#d62728",
+    "air_drone_strike": "#9467bd",
+    "missile_strike": "#8c564b",
+    "armed_clash": "#ff7f0e",
+    "capture": "#2ca02c",
+    "ceasefire": "#17becf",
+    "statement": "#1f77b4",
+    "violation_report": "#e377c2",
+    "protest": "#bcbd22",
+    "humanitarian": "#7f7f7f",
+    "other": "#555555",
+}
+POPUP_LABELS = {
+    "event_date": "Date",
+    "date_end": "Until",
+    "event_type": "Type",
+    "location": "Place",
+    "fatalities": "Fatalities",
+    "fatalities_low": "Fatalities (low)",
+    "fatalities_high": "Fatalities (high)",
+    "civilian_fatalities": "Civilians killed",
+    "actor1": "Actor",
+    "actor2": "Against / with",
+    "source": "Source",
+    "claimed_by": "Claimed by",
+    "verification": "Verification",
+    "geo_precision": "Location",
+    "time_precision": "Date precision",
+    "notes": "Notes",
 }
 
 
@@ -158,6 +192,10 @@ class BasemapStyle(MacroElement):
         <style>
           .leaflet-container { background: {{ this.water }}; }
           .nk-label-icon { background: none; border: none; }
+          table.nk-popup { font: 12px/1.35 system-ui, sans-serif; border-collapse: collapse; }
+          table.nk-popup th { text-align: left; padding: 1px 8px 1px 0; color: #555;
+            vertical-align: top; white-space: nowrap; }
+          table.nk-popup td { padding: 1px 0; }
           .nk-country-label { transform: translate(-50%, -50%); white-space: nowrap;
             font: 600 12px/1 system-ui, sans-serif; letter-spacing: .12em; color: #6b6b6b; }
           .nk-site-label { transform: translate(7px, -50%); white-space: nowrap;
@@ -183,6 +221,112 @@ def _pipeline_style(feature: dict) -> dict:
     if commodity == "gas":
         return {"color": COMMODITY_COLOR["gas"], "weight": 2.5, "dashArray": "7 7"}
     return {"color": COMMODITY_COLOR.get(commodity, "#555"), "weight": 3.5, "opacity": 0.9}
+
+
+def _display(name: str, value: object, convention: Convention) -> str | None:
+    """A popup cell as plain text (escaped later), or None when there is nothing to show."""
+    if value is None or (not isinstance(value, str) and pd.isna(value)) or value == "":
+        return None
+    if isinstance(value, pd.Timestamp | dt.date):
+        return value.strftime("%Y-%m-%d")
+    if name == "event_type":
+        return EVENT_TYPES.get(str(value), str(value))
+    if name == "geo_precision":
+        return GEO_PRECISION.get(int(value), str(value))
+    if name == "time_precision":
+        return TIME_PRECISION.get(int(value), str(value))
+    if name == "location":
+        return place_label(str(value), convention)
+    return str(value)
+
+
+def event_popup_html(row: pd.Series, convention: Convention = Convention.BOTH) -> str:
+    """The popup of one event: a table of its non-empty fields, every value escaped."""
+    cells = []
+    for name in POPUP_COLUMNS:
+        text = _display(name, row.get(name), convention)
+        if text is not None:
+            cells.append(f"<tr><th>{POPUP_LABELS[name]}</th><td>{escape_text(text)}</td></tr>")
+    return '<table class="nk-popup">' + "".join(cells) + "</table>"
+
+
+def _event_radius(fatalities: object) -> float:
+    if fatalities is None or pd.isna(fatalities):
+        return 5.0
+    return float(min(18.0, 4.0 + 2.0 * float(fatalities) ** 0.5))
+
+
+def events_layer(
+    events: pd.DataFrame, convention: Convention = Convention.BOTH
+) -> folium.GeoJson | None:
+    """One canvas-drawn GeoJson layer of the events that have a map point.
+
+    Colour by type, size by fatalities; approximate locations (geo_precision 2-3) are hollow
+    with a dashed ring. Popups are pre-built escaped HTML, one property per feature.
+    """
+    placed = events[events["latitude"].notna() & events["longitude"].notna()]
+    if placed.empty:
+        return None
+    props = pd.DataFrame(
+        {
+            "event_id": placed["event_id"].astype(str).map(escape_text),
+            "event_type": placed["event_type"].astype(str),
+            "approximate": placed["geo_precision"].fillna(1).astype(int) >= 2,
+            "radius": placed["fatalities"].map(_event_radius),
+            "tooltip": [
+                escape_text(
+                    " · ".join(
+                        t
+                        for t in (
+                            _display("event_date", r.event_date, convention),
+                            _display("event_type", r.event_type, convention),
+                            _display("location", r.location, convention),
+                        )
+                        if t
+                    )
+                )
+                for r in placed.itertuples()
+            ],
+            "popup": [event_popup_html(r, convention) for _, r in placed.iterrows()],
+        },
+        index=placed.index,
+    )
+    gdf = gpd.GeoDataFrame(
+        props,
+        geometry=gpd.points_from_xy(
+            placed["longitude"].astype(float), placed["latitude"].astype(float)
+        ),
+        crs=4326,
+    )
+
+    def style(feature: dict) -> dict:
+        p = feature["properties"]
+        color = EVENT_COLOR.get(p["event_type"], EVENT_COLOR["other"])
+        if p["approximate"]:
+            return {
+                "color": color,
+                "weight": 2,
+                "dashArray": "3 3",
+                "fillOpacity": 0.15,
+                "fillColor": color,
+                "radius": p["radius"],
+            }
+        return {
+            "color": "#ffffff",
+            "weight": 1,
+            "fillColor": color,
+            "fillOpacity": 0.85,
+            "radius": p["radius"],
+        }
+
+    return folium.GeoJson(
+        gdf,
+        name=escape_text(f"Events ({len(placed)})"),
+        marker=folium.CircleMarker(radius=5, fill=True),
+        style_function=style,
+        tooltip=folium.GeoJsonTooltip(fields=["tooltip"], labels=False, sticky=True),
+        popup=folium.GeoJsonPopup(fields=["popup"], labels=False, max_width=380),
+    )
 
 
 def _label_marker(lat: float, lon: float, text: str, css_class: str) -> folium.Marker:
@@ -225,6 +369,7 @@ def build_map(
     layers: Sequence[str] = LAYER_NAMES,
     convention: Convention | str = Convention.BOTH,
     *,
+    events: pd.DataFrame | None = None,
     web_tiles: bool = False,
     settings: Settings | None = None,
     center: tuple[float, float] = DEFAULT_CENTER,
@@ -293,7 +438,7 @@ def build_map(
                     color="#ffffff",
                     weight=1.5,
                     fill=True,
-                    fill_color="#e08214",
+                    fill_color="#2ca02c",
                     fill_opacity=1,
                 ),
             ).add_to(group)
@@ -308,7 +453,7 @@ def build_map(
                 (_swatch_fill(CONTROL_STYLE.get(kind, CONTROL_STYLE["held_area"])), label)
             )
         if len(captures):
-            legend.append((_swatch_dot("#e08214"), "Town captured (announced date)"))
+            legend.append((_swatch_dot("#2ca02c"), "Town captured (announced date)"))
 
     if "nkao" in layers:
         _geojson(
@@ -371,6 +516,20 @@ def build_map(
 
     if "countries" in layers or "sites" in layers:
         _labels(layers, day, convention, settings).add_to(m)
+
+    if events is not None:
+        layer = events_layer(events, convention)
+        if layer is not None:
+            layer.add_to(m)
+            for kind in sorted(set(events["event_type"].dropna().astype(str))):
+                legend.append((_swatch_dot(EVENT_COLOR.get(kind, "#555")), EVENT_TYPES[kind]))
+            legend.append(
+                (
+                    '<span style="display:inline-block;width:9px;height:9px;border-radius:50%;'
+                    'border:1.5px dashed #555;vertical-align:middle"></span>',
+                    "Approximate location",
+                )
+            )
 
     if legend:
         Legend(legend, f"Reference layers on {day.isoformat()}").add_to(m)

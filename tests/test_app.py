@@ -1,12 +1,29 @@
 """App tests: the page runs, its widgets change what the map script contains."""
 
+import re
 import tomllib
 from pathlib import Path
 
+import pytest
 from streamlit.testing.v1 import AppTest
+
+from geo.cli import main
 
 REPO = Path(__file__).resolve().parent.parent
 APP = str(REPO / "app.py")
+
+
+@pytest.fixture(scope="module")
+def seeded_db(tmp_path_factory) -> str:
+    db = str(tmp_path_factory.mktemp("store") / "events.sqlite")
+    assert main(["seed", "--db", db]) == 0
+    return db
+
+
+@pytest.fixture(autouse=True)
+def _own_store(monkeypatch, seeded_db):
+    # AppTest runs the page in this process: the page reads NKMAP_DB from the environment.
+    monkeypatch.setenv("NKMAP_DB", seeded_db)
 
 
 def _map_html(at: AppTest) -> str:
@@ -21,11 +38,14 @@ def test_map_page_runs_and_draws_the_layers():
     html = _map_html(at)
     assert "Oil and gas pipelines" in html
     assert "2020 war: area held before 27 Sep 2020" in html
+    assert "Events (" in html  # the curated events are drawn
+    table = at.dataframe[0].value
+    assert "2020-10-05" in table["event_date"].astype(str).tolist()
 
 
 def test_date_changes_the_reference_layers():
     at = AppTest.from_file(APP, default_timeout=60).run()
-    at.date_input[0].set_value("2021-06-01").run()
+    at.date_input[1].set_value("2021-06-01").run()
     assert not at.exception
     html = _map_html(at)
     assert "Lachin corridor" in html
@@ -36,7 +56,9 @@ def test_naming_convention_reaches_the_map():
     at = AppTest.from_file(APP, default_timeout=60).run()
     at.radio[0].set_value("azerbaijani").run()
     html = _map_html(at)
-    assert "Khankendi" in html and "Stepanakert / Khankendi" not in html
+    # The label's HTML sits JSON-escaped in the component's arguments ("<" as \u003c).
+    assert re.search(r"nk-site-label\W+u003eKhankendi\W", html)
+    assert not re.search(r"nk-site-label\W+u003eStepanakert", html)
 
 
 def test_streamlit_config_is_safe_and_serves_static_assets():

@@ -97,3 +97,53 @@ def test_hostile_layer_properties_are_escaped_in_the_map(tmp_path):
         assert live not in html, live
     # The text is still there, as inert entities (JSON may encode "&" as \\u0026).
     assert "lt;img src=x onerror=alert(1)" in html
+
+
+def _hostile_events():
+    import pandas as pd
+
+    from geo.schema import BY_NAME, COLUMN_NAMES, Kind
+    from geo.store import typed_frame
+
+    rows = []
+    for i, payload in enumerate(HOSTILE):
+        row = {c: payload for c in COLUMN_NAMES if BY_NAME[c].kind is Kind.TEXT}
+        row.update(
+            event_id=f"x{i}",
+            event_date="2020-10-05",
+            event_type="shelling",
+            side="civilian",
+            verification="claimed",
+            latitude=39.8 + i / 100,
+            longitude=46.75,
+            geo_precision=1 + i % 3,
+            fatalities=i,
+        )
+        rows.append(row)
+    return typed_frame(pd.DataFrame(rows))
+
+
+def test_hostile_event_text_is_escaped_in_popups_and_tooltips():
+    events = _hostile_events()
+    html = _html(build_map("2020-10-05", layers=[], events=events))
+    for live in ("<img src=x", "<svg onload", "${document", "</script><script>alert", "`back"):
+        assert live not in html, live
+    assert "Events (6)" in html
+    assert "nk-popup" in html
+
+
+def test_events_without_a_point_are_not_drawn():
+    events = _hostile_events()
+    events.loc[0, ["latitude", "longitude"]] = None
+    assert "Events (5)" in _html(build_map("2020-10-05", layers=[], events=events))
+
+
+def test_event_popup_shows_both_names_source_and_claim():
+    from geo.mapview import event_popup_html
+
+    events = _hostile_events()
+    events.loc[0, "location"] = "Shusha"
+    events.loc[0, "claimed_by"] = "Armenian Ministry of Defence"
+    popup = event_popup_html(events.iloc[0])
+    assert "Shushi / Shusha" in popup and "Armenian Ministry of Defence" in popup
+    assert "<th>Source</th>" in popup and "<th>Claimed by</th>" in popup

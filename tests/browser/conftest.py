@@ -144,9 +144,19 @@ def start_streamlit(script: Path, env: dict[str, str] | None = None) -> Iterator
 
 
 @pytest.fixture(scope="session")
-def app_url() -> Iterator[str]:
-    """Base URL of the real dashboard (``app.py`` at the repo root)."""
-    with start_streamlit(REPO_ROOT / "app.py") as url:
+def app_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An event store of the session's own, seeded with the curated events."""
+    from geo.cli import main
+
+    db = tmp_path_factory.mktemp("store") / "events.sqlite"
+    assert main(["seed", "--db", str(db)]) == 0
+    return db
+
+
+@pytest.fixture(scope="session")
+def app_url(app_db: Path) -> Iterator[str]:
+    """Base URL of the real dashboard (``app.py`` at the repo root) on the session's store."""
+    with start_streamlit(REPO_ROOT / "app.py", env={"NKMAP_DB": str(app_db)}) as url:
         yield url
 
 

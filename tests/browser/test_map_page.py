@@ -87,7 +87,7 @@ def test_date_change_redraws_the_reference_layers(app_url: str, page: Page, page
     # Streamlit's date field is one spin button per part: type into each, press Enter, and
     # click outside so the field commits its value (as a user does).
     for part, value in (("year", "2021"), ("month", "06"), ("day", "01")):
-        page.get_by_role("spinbutton", name=f"{part}, Reference layers on").click()
+        page.get_by_role("spinbutton", name=f"{part}, To").click()
         page.keyboard.type(value)
     page.keyboard.press("Enter")
     page.get_by_role("heading", name="Nagorno-Karabakh conflict map").click()
