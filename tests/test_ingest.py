@@ -363,3 +363,42 @@ def test_summary_is_json_with_integer_counts(store):
     summary = json.loads(json.dumps(p.summary()))
     for key in ("rows", "inserted", "updated", "duplicates", "rejected", "geocoded"):
         assert isinstance(summary[key], int), key
+
+
+def test_size_and_row_limits_give_clear_errors(store):
+    data = native_file(*(native_row(event_id=f"e{i}") for i in range(5)))
+    with pytest.raises(InputError, match="the limit is 0 MB"):
+        plan(data, store, max_bytes=100)
+    with pytest.raises(InputError, match="5 rows; the limit is 3"):
+        plan(data, store, max_rows=3)
+
+
+HOSTILE = [
+    "<img src=x onerror=alert(1)>",
+    "${document.title=1}",
+    "`backtick`",
+    "back\\slash",
+    "</script><script>alert(2)</script>",
+    '"><svg onload=alert(3)>',
+]
+
+
+@pytest.mark.parametrize("payload", HOSTILE)
+def test_hostile_text_in_every_text_column_is_stored_verbatim(store, payload):
+    text_columns = [
+        "sub_event_type",
+        "actor1",
+        "actor2",
+        "location",
+        "admin1",
+        "source",
+        "source_url",
+        "claimed_by",
+        "notes",
+    ]
+    p = plan(native_file(native_row(**dict.fromkeys(text_columns, payload))), store)
+    assert not p.rejects
+    apply_plan(p, store)
+    stored = store.events().iloc[0]
+    for column in text_columns:
+        assert stored[column] == payload, column
