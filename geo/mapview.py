@@ -16,8 +16,9 @@ import pandas as pd
 from branca.element import MacroElement, Template
 
 from geo import assets
-from geo.layers import LAYER_NAMES, LAYER_TITLES, layer_on, parse_date
+from geo.layers import LAYER_NAMES, LAYER_TITLES, layer_on, load_layer, parse_date, valid_on
 from geo.names import Convention, place_label
+from geo.playback import OPEN_END, OPEN_START, TimeControl, day_number
 from geo.schema import EVENT_TYPES, GEO_PRECISION, POPUP_COLUMNS, TIME_PRECISION
 from geo.settings import Settings, get_settings
 
@@ -103,8 +104,14 @@ def escape_text(value: object) -> object:
 
 
 def _for_map(gdf: gpd.GeoDataFrame, convention: Convention) -> gpd.GeoDataFrame:
-    """A copy with dates as ISO text, labels in the chosen convention and every string escaped."""
+    """A copy with dates as ISO text, labels in the chosen convention and every string escaped.
+
+    Features with a validity get `d0` / `d1` (day numbers) for the time control.
+    """
     out = gdf.copy()
+    if "valid_from" in out:
+        out["d0"] = [day_number(v, OPEN_START) for v in out["valid_from"]]
+        out["d1"] = [day_number(v, OPEN_END) for v in out["valid_to"]]
     for col in out.columns:
         if col == out.geometry.name:
             continue
@@ -118,6 +125,15 @@ def _for_map(gdf: gpd.GeoDataFrame, convention: Convention) -> gpd.GeoDataFrame:
         if col != out.geometry.name:
             out[col] = out[col].map(escape_text)
     return out
+
+
+def _overlapping(gdf: gpd.GeoDataFrame, start: dt.date, end: dt.date) -> gpd.GeoDataFrame:
+    """Features valid at some time in [start, end] (the time control picks the day)."""
+    ts, te = pd.Timestamp(start), pd.Timestamp(end)
+    keep = (gdf["valid_from"].isna() | (gdf["valid_from"] <= te)) & (
+        gdf["valid_to"].isna() | (gdf["valid_to"] >= ts)
+    )
+    return gdf[keep]
 
 
 def _tooltip(gdf: gpd.GeoDataFrame, fields: Sequence[str], aliases: Sequence[str]):
@@ -145,7 +161,8 @@ class Legend(MacroElement):
         {% macro html(this, kwargs) %}
         <div class="nk-legend" style="position:absolute; bottom:28px; right:10px; z-index:1000;
              background:rgba(255,255,255,.92); padding:6px 9px; border:1px solid #999;
-             border-radius:4px; font:12px/1.35 system-ui,sans-serif; max-width:260px;">
+             border-radius:4px; font:12px/1.35 system-ui,sans-serif; max-width:260px;
+             max-height:55%; overflow-y:auto;">
           {{ this.body }}
         </div>
         {% endmacro %}
@@ -271,6 +288,11 @@ def events_layer(
         {
             "event_id": placed["event_id"].astype(str).map(escape_text),
             "event_type": placed["event_type"].astype(str),
+            "d0": [day_number(v, OPEN_START) for v in placed["event_date"]],
+            "d1": [
+                day_number(e if not pd.isna(e) else s, OPEN_END)
+                for s, e in zip(placed["event_date"], placed["date_end"], strict=True)
+            ],
             "approximate": placed["geo_precision"].fillna(1).astype(int) >= 2,
             "radius": placed["fatalities"].map(_event_radius),
             "tooltip": [
@@ -329,6 +351,23 @@ def events_layer(
     )
 
 
+def _heat_layer(events: pd.DataFrame) -> folium.FeatureGroup:
+    """Event density, weighted by fatalities (unknown counts as one event's weight)."""
+    from folium.plugins import HeatMap
+
+    placed = events[events["latitude"].notna() & events["longitude"].notna()]
+    weight = 1.0 + placed["fatalities"].astype("Float64").fillna(0).astype(float).clip(upper=50)
+    points = list(
+        zip(
+            placed["latitude"].astype(float), placed["longitude"].astype(float), weight, strict=True
+        )
+    )
+    group = folium.FeatureGroup(name="Event density (heat)", show=True)
+    if points:
+        HeatMap(points, radius=18, blur=14, min_opacity=0.3, max_zoom=10).add_to(group)
+    return group
+
+
 def _label_marker(lat: float, lon: float, text: str, css_class: str) -> folium.Marker:
     # A DivIcon draws text only: no image is fetched. The text is escaped like all data.
     return folium.Marker(
@@ -369,19 +408,29 @@ def build_map(
     layers: Sequence[str] = LAYER_NAMES,
     convention: Convention | str = Convention.BOTH,
     *,
+    start: str | dt.date | None = None,
     events: pd.DataFrame | None = None,
+    heat: bool = False,
     web_tiles: bool = False,
     settings: Settings | None = None,
     center: tuple[float, float] = DEFAULT_CENTER,
     zoom: int = DEFAULT_ZOOM,
 ) -> folium.Map:
-    """The map of the reference layers valid on `day`, with self-hosted assets.
+    """The map of a period ending on `day`, with self-hosted assets.
 
-    `layers` picks which reference layers to draw; `web_tiles` adds OpenStreetMap tiles for
-    users online (never the default: the vector basemap works with no internet).
+    `layers` picks the reference layers; held areas and the contact line are drawn as on `day`.
+    With `start` before `day` a time control replays the period in the browser (events and
+    reference layers follow it). `events` (a store frame) are drawn on top; `heat` adds a
+    density view of them. `web_tiles` adds OpenStreetMap tiles for users online (never the
+    default: the vector basemap works with no internet).
     """
     settings = settings or get_settings()
     day = parse_date(day)
+    start = parse_date(start) if start is not None else day
+    if start > day:
+        raise ValueError(f"start {start} is after the map's day {day}")
+    timed_events: list[folium.GeoJson] = []
+    timed_refs: list[folium.GeoJson] = []
     convention = Convention(convention)
     unknown = [n for n in layers if n not in LAYER_NAMES]
     if unknown:
@@ -414,20 +463,24 @@ def build_map(
         ).add_to(m)
 
     if "control" in layers:
-        control = _for_map(layer_on("control", day, settings), convention)
+        raw = load_layer("control", settings)
+        on_day = set(valid_on(raw, day).index)
+        control = _for_map(_overlapping(raw, start, day), convention)
         areas = control[control["kind"] != "capture"]
         captures = control[control["kind"] == "capture"]
         group = folium.FeatureGroup(name=escape_text(LAYER_TITLES["control"]))
         if len(areas):
-            _geojson(
+            areas_layer = _geojson(
                 areas,
                 "areas",
                 lambda f: CONTROL_STYLE.get(f["properties"]["kind"], CONTROL_STYLE["held_area"]),
                 ["name", "holder", "valid_from", "valid_to", "accuracy", "source"],
                 ["", "Held by", "From", "To", "Accuracy", "Source"],
-            ).add_to(group)
+            )
+            areas_layer.add_to(group)
+            timed_refs.append(areas_layer)
         if len(captures):
-            _geojson(
+            captures_layer = _geojson(
                 captures,
                 "captures",
                 None,
@@ -441,8 +494,12 @@ def build_map(
                     fill_color="#2ca02c",
                     fill_opacity=1,
                 ),
-            ).add_to(group)
+            )
+            captures_layer.add_to(group)
+            timed_refs.append(captures_layer)
         group.add_to(m)
+        areas = areas[areas.index.isin(on_day)]
+        captures = captures[captures.index.isin(on_day)]
         for kind in areas["kind"].unique():
             label = {
                 "held_area": "Area held by Armenian forces",
@@ -466,16 +523,20 @@ def build_map(
         legend.append((_swatch_line("#3f007d", dash=True), "NKAO boundary (1923-1991)"))
 
     if "contact_line" in layers:
-        lines = _for_map(layer_on("contact_line", day, settings), convention)
+        raw = load_layer("contact_line", settings)
+        lines = _for_map(_overlapping(raw, start, day), convention)
         if len(lines):
-            _geojson(
+            lines_layer = _geojson(
                 lines,
                 LAYER_TITLES["contact_line"],
                 lambda f: {"color": CONTACT_LINE_COLOR, "weight": 3},
                 ["name", "valid_from", "valid_to", "accuracy", "source"],
                 ["", "From", "To", "Accuracy", "Source"],
-            ).add_to(m)
-            legend.append((_swatch_line(CONTACT_LINE_COLOR), "Line of contact"))
+            )
+            lines_layer.add_to(m)
+            timed_refs.append(lines_layer)
+            if not valid_on(raw, day).empty:
+                legend.append((_swatch_line(CONTACT_LINE_COLOR), "Line of contact"))
 
     if "pipelines" in layers:
         pipes = _for_map(layer_on("pipelines", day, settings), convention)
@@ -517,10 +578,13 @@ def build_map(
     if "countries" in layers or "sites" in layers:
         _labels(layers, day, convention, settings).add_to(m)
 
+    if events is not None and heat:
+        _heat_layer(events).add_to(m)
     if events is not None:
         layer = events_layer(events, convention)
         if layer is not None:
             layer.add_to(m)
+            timed_events.append(layer)
             for kind in sorted(set(events["event_type"].dropna().astype(str))):
                 legend.append((_swatch_dot(EVENT_COLOR.get(kind, "#555")), EVENT_TYPES[kind]))
             legend.append(
@@ -532,7 +596,9 @@ def build_map(
             )
 
     if legend:
-        Legend(legend, f"Reference layers on {day.isoformat()}").add_to(m)
+        Legend(legend, "Legend").add_to(m)
+    if start < day and (timed_events or timed_refs):
+        TimeControl(start, day, timed_events, timed_refs).add_to(m)
     folium.LayerControl(collapsed=True).add_to(m)
     assets.localize(m, mode="served", settings=settings)
     return m

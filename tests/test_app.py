@@ -48,8 +48,42 @@ def test_date_changes_the_reference_layers():
     at.date_input[1].set_value("2021-06-01").run()
     assert not at.exception
     html = _map_html(at)
-    assert "Lachin corridor" in html
-    assert "front moving" not in html
+    # The period spans the war and after: both are sent, the time control shows the day's.
+    assert "Lachin corridor" in html and "front moving" in html
+    assert "nk-time" in html
+    at.date_input[0].set_value("2021-06-01").run()
+    html = _map_html(at)
+    assert "Lachin corridor" in html and "front moving" not in html
+
+
+def test_filters_reduce_the_events_and_go_into_the_url():
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    everything = int(at.caption[0].value.split(" events")[0])
+    at.multiselect(key="types").set_value(["shelling"]).run()
+    shelling = int(at.caption[0].value.split(" events")[0])
+    assert 0 < shelling < everything
+    assert at.query_params["types"] == ["shelling"] or at.query_params["types"] == "shelling"
+    at.text_input(key="q").set_value("Ganja").run()
+    assert int(at.caption[0].value.split(" events")[0]) < shelling
+
+
+def test_a_permalink_restores_the_view():
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params.update(
+        {"from": "2020-10-01", "to": "2020-10-10", "types": "shelling", "names": "azerbaijani"}
+    )
+    at.run()
+    assert not at.exception
+    assert str(at.date_input(key="from").value) == "2020-10-01"
+    assert at.multiselect(key="types").value == ["shelling"]
+    assert at.radio(key="names").value == "azerbaijani"
+
+
+def test_presets_set_the_period():
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    at.selectbox(key="preset").set_value("2023 offensive and exodus").run()
+    assert str(at.date_input(key="from").value) == "2023-09-19"
+    assert "2023" in at.caption[0].value
 
 
 def test_naming_convention_reaches_the_map():

@@ -7,8 +7,11 @@ GEO = Path(__file__).resolve().parent.parent / "geo"
 
 
 def test_geo_never_imports_streamlit():
+    """Except geo/ui.py, the one thin glue module (cached loaders, widgets, URL state)."""
     offenders = []
     for path in GEO.rglob("*.py"):
+        if path.name == "ui.py":
+            continue
         for node in ast.walk(ast.parse(path.read_text())):
             names = []
             if isinstance(node, ast.Import):

@@ -143,13 +143,31 @@ def start_streamlit(script: Path, env: dict[str, str] | None = None) -> Iterator
             _stop(proc)
 
 
+XSS_NOTE = '<img src=x onerror="window.__xss=1">'
+XSS_PLACE = "</script><script>window.__xss=2</script>"
+XSS_SOURCE = "${window.__xss=3}`"
+HOSTILE_CSV = (
+    "event_id,event_date,event_type,location,latitude,longitude,source,notes\n"
+    "xss-1,2020-10-03,shelling,"
+    + ",".join(
+        '"' + v.replace('"', '""') + '"' for v in (XSS_PLACE, "40.2", "46.0", XSS_SOURCE, XSS_NOTE)
+    )
+    + "\n"
+)
+
+
 @pytest.fixture(scope="session")
 def app_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """An event store of the session's own, seeded with the curated events."""
     from geo.cli import main
 
-    db = tmp_path_factory.mktemp("store") / "events.sqlite"
+    folder = tmp_path_factory.mktemp("store")
+    db = folder / "events.sqlite"
     assert main(["seed", "--db", str(db)]) == 0
+    # One hostile event, as an uploaded CSV could carry: it must stay inert text on the map.
+    hostile = folder / "hostile.csv"
+    hostile.write_text(HOSTILE_CSV, encoding="utf-8")
+    assert main(["ingest", str(hostile), "--db", str(db)]) == 0
     return db
 
 

@@ -107,3 +107,92 @@ def test_map_fits_a_phone_screen(app_url: str, page: Page, page_log: PageLog):
     assert box is not None and 300 <= box["width"] <= 390
     save_screenshot(page, "map-page-phone")
     assert page_log.offsite_requests == []
+
+
+MAP_JS = """
+() => Object.keys(window)
+  .filter(k => k.startsWith("map_") && window[k] instanceof window.L.Map)
+  .map(k => window[k])[0]
+"""
+
+
+def _event_features(frame: Frame) -> list[dict]:
+    return [f for f in _features(frame) if "d0" in f and "event_type" in f and "popup" in f]
+
+
+def test_a_narrower_period_draws_fewer_events(app_url: str, page: Page, page_log: PageLog):
+    page.goto(f"{app_url}/?from=2020-09-27&to=2020-11-10")
+    wide = len(_event_features(wait_for_map(page)))
+    page.goto(f"{app_url}/?from=2020-10-01&to=2020-10-03")
+    # A fresh page: wait until its map has drawn the narrow period's events.
+    _wait_for_feature(page, lambda f: f.get("event_type") is not None and f.get("d0") is not None)
+    narrow = len(_event_features(wait_for_map(page)))
+    assert 0 < narrow < wide
+    assert page_log.offsite_requests == [] and page_log.page_errors == []
+
+
+def test_playback_steps_through_the_period_in_the_browser(app_url: str, page: Page):
+    page.goto(f"{app_url}/?from=2020-09-27&to=2020-11-10")
+    frame = wait_for_map(page)
+    control = frame.locator(".nk-time")
+    assert control.get_attribute("data-day") == "2020-11-10"
+    everything = int(control.get_attribute("data-shown"))
+    # Drag the slider back to the first day: fewer events, and the pre-war area is back.
+    frame.evaluate(
+        """() => { const s = document.querySelector('.nk-slider'); s.value = s.min;
+                   s.dispatchEvent(new Event('input')); }"""
+    )
+    assert control.get_attribute("data-day") == "2020-09-27"
+    first_day = int(control.get_attribute("data-shown"))
+    assert 0 < first_day < everything
+    kinds = {f.get("kind") for f in _features(frame)}
+    assert "contested_area" in kinds and "corridor" not in kinds
+    frame.locator(".nk-play").click()
+    page.wait_for_timeout(1600)
+    frame.locator(".nk-play").click()
+    assert control.get_attribute("data-day") > "2020-09-27"
+    save_screenshot(page, "map-playback")
+
+
+def test_a_permalink_restores_filters_names_and_map_view(app_url: str, page: Page):
+    page.goto(
+        f"{app_url}/?from=2020-10-01&to=2020-10-31&types=shelling&names=azerbaijani"
+        "&lat=39.9000&lon=46.8000&z=9"
+    )
+    frame = wait_for_map(page)
+    events = _event_features(frame)
+    assert events and {f["event_type"] for f in events} == {"shelling"}
+    zoom = frame.evaluate(f"() => ({MAP_JS})().getZoom()")
+    center = frame.evaluate(f"() => ({MAP_JS})().getCenter()")
+    assert zoom == 9 and abs(center["lat"] - 39.9) < 0.05 and abs(center["lng"] - 46.8) < 0.05
+    assert "Khankendi" in frame.locator(".nk-site-label").all_inner_texts()
+    save_screenshot(page, "map-permalink")
+
+
+def test_hostile_event_text_does_not_run_on_hover_or_click(
+    app_url: str, page: Page, page_log: PageLog
+):
+    dialogs = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.goto(f"{app_url}/?from=2020-10-03&to=2020-10-03&lat=40.2000&lon=46.0000&z=10")
+    frame = wait_for_map(page)
+    title = page.title()
+    point = frame.evaluate(
+        f"""() => {{ const m = ({MAP_JS})();
+                   const p = m.latLngToContainerPoint([40.2, 46.0]);
+                   const r = m.getContainer().getBoundingClientRect();
+                   return {{x: r.left + p.x, y: r.top + p.y}}; }}"""
+    )
+    box = page.locator("iframe").first.bounding_box()
+    page.mouse.move(box["x"] + point["x"], box["y"] + point["y"])
+    page.wait_for_timeout(500)
+    page.mouse.click(box["x"] + point["x"], box["y"] + point["y"])
+    popup = frame.locator(".leaflet-popup-content")
+    popup.wait_for(timeout=10_000)
+    text = popup.inner_text()
+    assert "window.__xss=1" in text and "</script><script>" in text  # shown as text
+    assert frame.evaluate("() => window.__xss === undefined")
+    assert page.evaluate("() => window.__xss === undefined")
+    assert page.title() == title and dialogs == []
+    assert page_log.page_errors == []
+    save_screenshot(page, "map-hostile-popup")

@@ -1,0 +1,157 @@
+"""Time playback inside the map: play/pause, speed, cumulative or moving window.
+
+It runs in the browser (inside streamlit-folium's iframe too), so playing the 2020 war does
+not rerun the Streamlit script once per day. Every feature carries `d0` / `d1`: its first and
+last day as days since 1970-01-01. Event layers show what started by the current day (and,
+with a moving window, had not ended before it); reference layers (held areas, contact line)
+show what was valid on the current day.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+import folium
+import pandas as pd
+from branca.element import MacroElement, Template
+
+EPOCH = dt.date(1970, 1, 1)
+OPEN_START, OPEN_END = -1_000_000, 1_000_000
+
+
+def day_number(value: object, open_value: int) -> int:
+    """Days since 1970-01-01; `open_value` for a missing date (an open-ended validity)."""
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return open_value
+    return (pd.Timestamp(value).date() - EPOCH).days
+
+
+class TimeControl(MacroElement):
+    """A Leaflet control that steps a day through [start, end] and filters layers by it."""
+
+    _template = Template(
+        """
+        {% macro header(this, kwargs) %}
+        <style>
+          .nk-time { background: rgba(255,255,255,.94); padding: 5px 8px; border-radius: 4px;
+            border: 1px solid #999; font: 12px/1.3 system-ui, sans-serif; }
+          .nk-time button { font: 13px system-ui, sans-serif; min-width: 2.2em;
+            cursor: pointer; }
+          .nk-time .nk-day { font-weight: 600; display: inline-block; min-width: 6.5em;
+            margin: 0 4px; }
+          .nk-time input[type=range] { width: 180px; vertical-align: middle; }
+          @media (max-width: 520px) { .nk-time input[type=range] { width: 110px; } }
+        </style>
+        {% endmacro %}
+        {% macro script(this, kwargs) %}
+        (function () {
+          var map = {{ this._parent.get_name() }};
+          var start = {{ this.start }}, end = {{ this.end }};
+          var eventGroups = [{% for n in this.event_layers %}{{ n }}, {% endfor %}];
+          var refGroups = [{% for n in this.reference_layers %}{{ n }}, {% endfor %}];
+          var state = { day: end, windowDays: 0, playing: false, speed: 2, timer: null };
+
+          function collect(group) {
+            var all = [];
+            group.eachLayer(function (f) { all.push(f); });
+            return { group: group, all: all };
+          }
+          var events = eventGroups.map(collect), refs = refGroups.map(collect);
+
+          function show(entry, test) {
+            var shown = 0;
+            entry.all.forEach(function (f) {
+              var on = test(f.feature.properties), has = entry.group.hasLayer(f);
+              if (on && !has) { entry.group.addLayer(f); }
+              else if (!on && has) { entry.group.removeLayer(f); }
+              if (on) { shown += 1; }
+            });
+            return shown;
+          }
+          function iso(d) { return new Date(d * 86400000).toISOString().slice(0, 10); }
+
+          var div = L.DomUtil.create("div", "nk-time leaflet-bar");
+          var play = L.DomUtil.create("button", "nk-play", div);
+          play.type = "button"; play.title = "Play / pause"; play.textContent = "\u25b6";
+          var label = L.DomUtil.create("span", "nk-day", div);
+          var slider = L.DomUtil.create("input", "nk-slider", div);
+          slider.type = "range"; slider.min = start; slider.max = end; slider.step = 1;
+          var speed = L.DomUtil.create("select", "nk-speed", div);
+          speed.title = "Days per second";
+          [1, 2, 5, 10].forEach(function (s) {
+            var o = L.DomUtil.create("option", "", speed); o.value = s; o.textContent = s + " d/s";
+          });
+          speed.value = 2;
+          var win = L.DomUtil.create("select", "nk-window", div);
+          win.title = "Events shown";
+          [[0, "cumulative"], [1, "that day"], [7, "last 7 days"]].forEach(function (w) {
+            var o = L.DomUtil.create("option", "", win); o.value = w[0]; o.textContent = w[1];
+          });
+          var count = L.DomUtil.create("span", "nk-count", div);
+          L.DomEvent.disableClickPropagation(div);
+          L.DomEvent.disableScrollPropagation(div);
+
+          function apply() {
+            var day = state.day, w = state.windowDays, n = 0;
+            events.forEach(function (e) {
+              n += show(e, function (p) { return p.d0 <= day && (w === 0 || p.d1 > day - w); });
+            });
+            refs.forEach(function (e) {
+              show(e, function (p) { return p.d0 <= day && day <= p.d1; });
+            });
+            label.textContent = iso(day);
+            slider.value = day;
+            count.textContent = " " + n + " events";
+            div.setAttribute("data-day", iso(day));
+            div.setAttribute("data-shown", n);
+          }
+          function stop() {
+            state.playing = false; clearInterval(state.timer); play.textContent = "\u25b6";
+          }
+          function step() {
+            if (state.day >= end) { stop(); return; }
+            state.day += 1; apply();
+          }
+          L.DomEvent.on(play, "click", function () {
+            if (state.playing) { stop(); return; }
+            if (state.day >= end) { state.day = start; }
+            state.playing = true; play.textContent = "\u275a\u275a";
+            apply();
+            state.timer = setInterval(step, 1000 / state.speed);
+          });
+          L.DomEvent.on(slider, "input", function () {
+            stop(); state.day = +slider.value; apply();
+          });
+          L.DomEvent.on(speed, "change", function () {
+            state.speed = +speed.value;
+            if (state.playing) {
+              clearInterval(state.timer);
+              state.timer = setInterval(step, 1000 / state.speed);
+            }
+          });
+          L.DomEvent.on(win, "change", function () {
+            state.windowDays = +win.value; apply();
+          });
+
+          var Control = L.Control.extend({ onAdd: function () { return div; } });
+          new Control({ position: "bottomleft" }).addTo(map);
+          apply();
+        })();
+        {% endmacro %}
+        """
+    )
+
+    def __init__(
+        self,
+        start: dt.date,
+        end: dt.date,
+        event_layers: Sequence[folium.GeoJson],
+        reference_layers: Sequence[folium.GeoJson],
+    ) -> None:
+        super().__init__()
+        self._name = "TimeControl"
+        self.start = day_number(start, OPEN_START)
+        self.end = day_number(end, OPEN_END)
+        self.event_layers = [layer.get_name() for layer in event_layers]
+        self.reference_layers = [layer.get_name() for layer in reference_layers]

@@ -1,0 +1,142 @@
+"""The one Streamlit glue module: cached loaders, sidebar widgets and the view in the URL.
+
+Pages call these; everything else in geo/ stays free of Streamlit.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import streamlit as st
+
+from geo.filters import ALL_LAYERS, FIRST_DAY, LAST_DAY, PRESETS, View
+from geo.layers import LAYER_TITLES
+from geo.names import Convention
+from geo.schema import EVENT_TYPES, SIDES
+from geo.settings import Settings
+from geo.store import open_store
+
+LAYER_LABELS = {**LAYER_TITLES, "events": "Events", "heat": "Event density (heat)"}
+CONVENTION_LABELS = {
+    "both": "Both (Armenian / Azerbaijani)",
+    "armenian": "Armenian",
+    "azerbaijani": "Azerbaijani",
+}
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def load_events(db_path: str, version: int, start: dt.date, end: dt.date) -> pd.DataFrame:
+    """Events of [start, end]; `version` (the store's last import) keys the cache, so an
+    import shows at once."""
+    return open_store(db_path).events(start, end)
+
+
+def current_events(settings: Settings, start: dt.date, end: dt.date) -> pd.DataFrame:
+    store = open_store(settings.db_path)
+    return load_events(str(store.path), store.version(), start, end)
+
+
+def _init_from_url() -> None:
+    """First run of a session: widget state from the permalink (or the defaults)."""
+    if st.session_state.get("_view_ready"):
+        return
+    view = View.from_query(st.query_params.to_dict())
+    st.session_state.update(
+        {
+            "from": view.start,
+            "to": view.end,
+            "types": list(view.types),
+            "sides": list(view.sides),
+            "claimed": list(view.claimed_by),
+            "fmin": view.fatalities_min,
+            "fmax": view.fatalities_max,
+            "precise": view.precise_only,
+            "q": view.text,
+            "layers": list(view.layers),
+            "names": view.convention,
+            "_center": view.center,
+            "_zoom": view.zoom,
+            "_view_ready": True,
+        }
+    )
+
+
+def _apply_preset() -> None:
+    name = st.session_state.get("preset")
+    if name in PRESETS:
+        st.session_state["from"], st.session_state["to"] = PRESETS[name]
+    elif name == "Single day (the To date)":
+        st.session_state["from"] = st.session_state["to"]
+
+
+def sidebar_view(claimants: list[str]) -> View:
+    """Draw the sidebar and return the view it describes."""
+    _init_from_url()
+    sb = st.sidebar
+    sb.header("Period")
+    sb.selectbox(
+        "Preset",
+        ["Custom", *PRESETS, "Single day (the To date)"],
+        key="preset",
+        on_change=_apply_preset,
+    )
+    sb.date_input("From", min_value=FIRST_DAY, max_value=LAST_DAY, key="from")
+    sb.date_input(
+        "To",
+        min_value=FIRST_DAY,
+        max_value=LAST_DAY,
+        key="to",
+        help="Held areas and the line of contact are drawn as they were on this day.",
+    )
+    sb.header("Filters")
+    sb.multiselect("Event types", list(EVENT_TYPES), format_func=EVENT_TYPES.get, key="types")
+    sb.multiselect("Side (of the actor)", list(SIDES), key="sides")
+    options = sorted(set(claimants) | set(st.session_state.get("claimed") or []))
+    sb.multiselect("Claimed by", options, key="claimed")
+    c1, c2 = sb.columns(2)
+    c1.number_input("Fatalities from", min_value=0, step=1, key="fmin", value=None)
+    c2.number_input("to", min_value=0, step=1, key="fmax", value=None)
+    sb.checkbox("Precise locations only", key="precise")
+    sb.text_input("Search text", key="q", max_chars=200)
+    sb.header("Map")
+    sb.multiselect("Layers", list(ALL_LAYERS), format_func=LAYER_LABELS.get, key="layers")
+    sb.radio(
+        "Contested place names",
+        [c.value for c in Convention],
+        format_func=CONVENTION_LABELS.get,
+        key="names",
+    )
+    s = st.session_state
+    return View(
+        start=s["from"],
+        end=s["to"],
+        types=tuple(s["types"]),
+        sides=tuple(s["sides"]),
+        claimed_by=tuple(s["claimed"]),
+        fatalities_min=None if s["fmin"] is None else int(s["fmin"]),
+        fatalities_max=None if s["fmax"] is None else int(s["fmax"]),
+        precise_only=bool(s["precise"]),
+        text=s["q"] or "",
+        layers=tuple(s["layers"]),
+        convention=s["names"],
+        center=s.get("_center"),
+        zoom=s.get("_zoom"),
+    )
+
+
+def remember_map_view(returned: dict | None) -> None:
+    """Keep the map's centre and zoom (from st_folium) for the permalink."""
+    if not returned:
+        return
+    center, zoom = returned.get("center"), returned.get("zoom")
+    if center and zoom:
+        st.session_state["_center"] = (round(center["lat"], 4), round(center["lng"], 4))
+        st.session_state["_zoom"] = int(zoom)
+
+
+def write_permalink(view: View) -> None:
+    """Put the view in the URL, so the address bar is always a permalink to it."""
+    query = view.to_query()
+    if st.query_params.to_dict() != query:
+        st.query_params.from_dict(query)

@@ -1,0 +1,142 @@
+"""The view: URL round trip, hostile or broken links, and the event filter."""
+
+import datetime as dt
+
+import pandas as pd
+import pytest
+
+from geo.filters import View, filter_events
+from geo.store import typed_frame
+from geo.timeline import daily_counts, marked_days, timeline_chart
+
+
+def test_view_round_trips_through_the_url():
+    view = View(
+        start=dt.date(2020, 10, 1),
+        end=dt.date(2020, 10, 9),
+        types=("shelling", "capture"),
+        sides=("azerbaijani",),
+        claimed_by=("Armenian Ministry of Defence", "A, B"),
+        fatalities_min=2,
+        fatalities_max=40,
+        precise_only=True,
+        text="Ganja",
+        layers=("countries", "events", "heat"),
+        convention="armenian",
+        center=(39.9, 46.8),
+        zoom=9,
+    )
+    assert View.from_query(view.to_query()) == view
+
+
+def test_default_view_makes_a_short_link():
+    assert View().to_query() == {"from": "2020-09-27", "to": "2020-10-05"}
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"from": "yesterday", "to": "2020-13-40"},
+        {"types": "<script>", "sides": "martians", "z": "99", "lat": "NaNx"},
+        {"fmin": "-5", "fmax": "lots", "names": "klingon", "layers": "rivers"},
+        {"from": ["2020-10-01", "2020-10-02"]},
+    ],
+)
+def test_broken_links_open_with_defaults(query):
+    view = View.from_query(query)
+    assert view.start <= view.end
+    assert all(t in {"shelling"} for t in view.types) or view.types == ()
+    assert view.zoom is None or 3 <= view.zoom <= 18
+    assert view.convention in {"both", "armenian", "azerbaijani"}
+
+
+def test_reversed_period_is_put_in_order():
+    view = View.from_query({"from": "2020-11-01", "to": "2020-10-01"})
+    assert (view.start, view.end) == (dt.date(2020, 10, 1), dt.date(2020, 11, 1))
+
+
+def _events():
+    rows = [
+        dict(
+            event_id="a",
+            event_date="2020-10-01",
+            event_type="shelling",
+            side="azerbaijani",
+            location="Stepanakert / Khankendi",
+            fatalities=3,
+            geo_precision=1,
+            latitude=39.8,
+            longitude=46.7,
+            source="Reuters",
+            claimed_by="Nagorno-Karabakh authorities",
+        ),
+        dict(
+            event_id="b",
+            event_date="2020-10-04",
+            event_type="shelling",
+            side="armenian",
+            location="Ganja",
+            fatalities=None,
+            geo_precision=1,
+            latitude=40.7,
+            longitude=46.4,
+            source="AFP",
+            notes="Residential area hit",
+        ),
+        dict(
+            event_id="c",
+            event_date="2020-10-05",
+            event_type="statement",
+            side="international",
+            source="OSCE",
+            notes="Call for a ceasefire",
+            sub_event_type="joint statement",
+        ),
+        dict(
+            event_id="d",
+            event_date="2020-10-05",
+            event_type="armed_clash",
+            side="armenian",
+            location="Front",
+            fatalities=12,
+            geo_precision=2,
+            latitude=39.5,
+            longitude=47.0,
+            source="MoD",
+        ),
+    ]
+    return typed_frame(pd.DataFrame(rows))
+
+
+@pytest.mark.parametrize(
+    ("view", "ids"),
+    [
+        (View(), ["a", "b", "c", "d"]),
+        (View(types=("shelling",)), ["a", "b"]),
+        (View(sides=("armenian",)), ["b", "d"]),
+        (View(claimed_by=("Nagorno-Karabakh authorities",)), ["a"]),
+        (View(fatalities_min=1), ["a", "d"]),  # unknown fatalities are not "at least 1"
+        (View(fatalities_max=5), ["a", "b", "c"]),  # unknown stays in an open-ended range
+        (View(precise_only=True), ["a", "b"]),
+        (View(text="residential"), ["b"]),
+        (View(text="khankendi"), ["a"]),
+    ],
+)
+def test_filter_events(view, ids):
+    assert list(filter_events(_events(), view)["event_id"]) == ids
+
+
+def test_describe_says_the_filters_in_words():
+    text = View(types=("shelling",), fatalities_min=2, text="Ganja").describe()
+    assert "27 Sep 2020 to 05 Oct 2020" in text and "Shelling / artillery" in text
+    assert "fatalities 2-any" in text and '"Ganja"' in text
+
+
+def test_timeline_counts_and_marks():
+    events = _events()
+    counts = daily_counts(events)
+    assert counts["events"].sum() == 4
+    assert counts.loc[counts["type"] == "Armed clash", "fatalities"].item() == 12
+    assert list(marked_days(events)["kind"]) == ["Statement"]
+    assert timeline_chart(events).to_dict()["layer"]
+    assert daily_counts(events.iloc[0:0]).empty
