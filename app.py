@@ -9,6 +9,7 @@ from streamlit_folium import st_folium
 from geo import ui
 from geo.filters import filter_events
 from geo.mapview import DEFAULT_CENTER, DEFAULT_ZOOM, build_map
+from geo.proximity import counts_near, reference_lines
 from geo.schema import EVENT_TYPES
 from geo.settings import get_settings
 from geo.timeline import timeline_chart
@@ -54,6 +55,26 @@ ui.write_permalink(view)
 
 if not events.empty:
     st.altair_chart(timeline_chart(events), width="stretch")
+
+st.subheader("How close to the pipelines and the line of contact")
+km = st.slider("Within (km)", 1, 50, 10, key="km")
+near = counts_near(events, reference_lines(view.end, settings), km)
+st.dataframe(
+    near.rename(
+        columns={
+            "name": "line",
+            "events": f"events within {km} km",
+            "fatalities": "known fatalities",
+            "fatalities_unknown": "events with unknown fatalities",
+        }
+    ),
+    hide_index=True,
+    width="stretch",
+)
+st.caption(
+    "Distances to schematic pipeline routes (tens of km of error) and to the line of contact "
+    f"valid on {view.end:%d %b %Y}; events without a map point are not counted."
+)
 
 with st.expander(f"The {len(events)} events shown", expanded=False):
     st.dataframe(

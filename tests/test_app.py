@@ -39,7 +39,7 @@ def test_map_page_runs_and_draws_the_layers():
     assert "Oil and gas pipelines" in html
     assert "2020 war: area held before 27 Sep 2020" in html
     assert "Events (" in html  # the curated events are drawn
-    table = at.dataframe[0].value
+    table = next(d.value for d in at.dataframe if "event_date" in d.value)
     assert "2020-10-05" in table["event_date"].astype(str).tolist()
 
 
@@ -102,3 +102,13 @@ def test_streamlit_config_is_safe_and_serves_static_assets():
     assert server["enableXsrfProtection"] is True
     assert 0 < server["maxUploadSize"] <= 200
     assert config["client"]["showErrorDetails"] is False
+
+
+def test_proximity_table_counts_events_near_each_line():
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    near = next(d.value for d in at.dataframe if "line" in d.value)
+    assert "Baku-Tbilisi-Ceyhan (BTC)" in set(near["line"])
+    within = [c for c in near.columns if c.startswith("events within")][0]
+    at.slider(key="km").set_value(50).run()
+    wider = next(d.value for d in at.dataframe if "line" in d.value)
+    assert wider[within.replace("10", "50")].sum() >= near[within].sum()

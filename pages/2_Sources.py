@@ -1,0 +1,71 @@
+"""Sources and accuracy: where every layer and event comes from, and how far to trust it.
+
+Thin page: geo.provenance reads, this page draws. Data strings only ever go into st.dataframe;
+st.markdown renders our own SOURCES.md files.
+"""
+
+import streamlit as st
+
+from geo.errors import NkMapError
+from geo.layers import LAYER_NAMES, LAYER_TITLES
+from geo.provenance import (
+    ATTRIBUTION,
+    build_manifest,
+    events_by_publisher,
+    events_by_verification,
+    layer_provenance,
+    manifest_versions,
+    sources_markdown,
+)
+from geo.settings import get_settings
+from geo.store import open_store
+
+st.set_page_config(page_title="Sources and accuracy", page_icon="🗺️", layout="wide")
+settings = get_settings()
+
+st.title("Sources and accuracy")
+st.caption(ATTRIBUTION)
+
+st.header("Reference layers")
+provenance = layer_provenance(settings)
+for name in LAYER_NAMES:
+    rows = provenance[provenance["layer"] == name]
+    total = int(rows["layer_features"].iloc[0]) if len(rows) else 0
+    st.subheader(LAYER_TITLES[name])
+    st.caption(f"Layer `{name}`: {total} feature{'s' if total != 1 else ''}")
+    # Features first: long source/accuracy texts would push the count off screen.
+    st.dataframe(
+        rows[["features", "source", "accuracy"]],
+        hide_index=True,
+        height="content",
+        column_config={
+            "features": st.column_config.NumberColumn(width="small"),
+            "source": st.column_config.TextColumn(width="large"),
+            "accuracy": st.column_config.TextColumn(width="large"),
+        },
+    )
+
+st.header("Build manifest")
+st.caption("Source versions of the last `make boundaries` (data/boundaries/manifest.json).")
+st.dataframe(manifest_versions(build_manifest(settings)), hide_index=True)
+
+st.header("Event store")
+try:
+    events = open_store(settings.db_path).events()
+except NkMapError as exc:
+    st.error("The event store cannot be read.")
+    st.code(str(exc), language=None)
+else:
+    st.caption(f"{len(events)} events in the store.")
+    left, right = st.columns(2)
+    with left:
+        st.subheader("Events per publisher (top 30)")
+        st.dataframe(events_by_publisher(events, top=30), hide_index=True, height="content")
+    with right:
+        st.subheader("Events per verification")
+        st.dataframe(events_by_verification(events), hide_index=True)
+
+st.header("Source notes")
+for label, text in sources_markdown(settings).items():
+    with st.expander(label, expanded=True):
+        st.markdown(text)
