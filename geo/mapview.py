@@ -163,8 +163,18 @@ class Legend(MacroElement):
              background:rgba(255,255,255,.92); padding:6px 9px; border:1px solid #999;
              border-radius:4px; font:12px/1.35 system-ui,sans-serif; max-width:260px;
              max-height:55%; overflow-y:auto;">
+          <details open><summary style="cursor:pointer">{{ this.title }}</summary>
           {{ this.body }}
+          </details>
         </div>
+        {% endmacro %}
+        {% macro script(this, kwargs) %}
+        // On a phone the legend starts folded: the map and the time control stay visible.
+        if (window.innerWidth < 600) {
+          document.querySelectorAll(".nk-legend details").forEach(function (d) {
+            d.removeAttribute("open");
+          });
+        }
         {% endmacro %}
         """
     )
@@ -172,7 +182,8 @@ class Legend(MacroElement):
     def __init__(self, rows: Iterable[tuple[str, str]], title: str) -> None:
         super().__init__()
         self._name = "Legend"
-        parts = [f"<b>{escape_text(title)}</b>"]
+        self.title = f"<b>{escape_text(title)}</b>"
+        parts = []
         for swatch, label in rows:
             parts.append(f"<div>{swatch} {escape_text(label)}</div>")
         self.body = "".join(parts)
