@@ -347,6 +347,9 @@ def column_mapping(
                 f"--map names a column the file does not have; columns: {', '.join(header)}",
                 column=src,
             )
+        if not dest:  # an empty target drops the column, even one a preset would map
+            mapping.pop(src, None)
+            continue
         if dest not in COLUMN_NAMES:
             raise InputError(
                 f"--map target must be one of: {', '.join(COLUMN_NAMES)}", column=src, value=dest

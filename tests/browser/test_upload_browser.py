@@ -1,0 +1,66 @@
+"""The upload page in Chromium: a real file through the real uploader, a dry run, an import,
+and the new event drawn on the map at once."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from .conftest import PageLog, save_screenshot
+from .test_map_page import _wait_for_feature
+
+pytestmark = pytest.mark.browser
+
+EVENT_ID = "up-browser-goris-20201003"
+# One event at a place the curated data does not have, on a day inside the map's default
+# period (27 Sep - 5 Oct 2020); one row with an impossible date.
+CSV = (
+    "event_id,event_date,event_type,location,source,notes\n"
+    f"{EVENT_ID},2020-10-03,shelling,Goris,Browser test wire 2020-10-03,uploaded in a test\n"
+    "up-browser-bad,2020-02-30,shelling,Goris,Browser test wire,impossible date\n"
+)
+SLOW = 120_000  # the first dry run loads the offline gazetteer
+
+
+def _metric(page: Page, label: str):
+    return page.get_by_test_id("stMetric").filter(has_text=label).get_by_test_id("stMetricValue")
+
+
+def test_upload_dry_run_import_and_map(app_url: str, page: Page, page_log: PageLog, tmp_path: Path):
+    path = tmp_path / "goris.csv"
+    path.write_text(CSV, encoding="utf-8")
+
+    page.goto(f"{app_url}/Upload")
+    expect(page.get_by_role("heading", name="Upload events")).to_be_visible(timeout=60_000)
+    page.locator("input[type=file]").set_input_files(path)
+
+    expect(_metric(page, "New")).to_have_text("1", timeout=SLOW)
+    expect(_metric(page, "Rejected")).to_have_text("1")
+    expect(_metric(page, "Geocoded")).to_have_text("1")
+    expect(page.get_by_role("heading", name="Rejected rows (1)")).to_be_visible()
+    # The table is drawn on a canvas; its cells are mirrored in an accessible (hidden) grid.
+    rejects = page.get_by_test_id("stDataFrame").last.locator("td[role=gridcell]")
+    expect(rejects).to_have_text(["3", "event_date", "2020-02-30", "impossible date"])
+    expect(page.get_by_test_id("stDownloadButton")).to_contain_text("rejected rows")
+    page.get_by_test_id("stDownloadButton").scroll_into_view_if_needed()  # the report in view
+    save_screenshot(page, "upload-dry-run")
+
+    page.get_by_role("button", name="Import 1 event").click()
+    expect(page.get_by_text(re.compile("Imported 1 new"))).to_be_visible(timeout=SLOW)
+    expect(_metric(page, "Duplicates")).to_have_text("1")
+    link = page.get_by_role("link", name=re.compile("Open the map"))
+    expect(link).to_be_visible()
+    page.get_by_role("heading", name="Upload events").scroll_into_view_if_needed()
+    save_screenshot(page, "upload-done")
+
+    link.click()
+    features = _wait_for_feature(page, lambda f: f.get("event_id") == EVENT_ID)
+    goris = next(f for f in features if f.get("event_id") == EVENT_ID)
+    assert "Goris" in str(goris)
+    save_screenshot(page, "upload-on-map")
+
+    assert page_log.offsite_requests == []
+    assert page_log.page_errors == []

@@ -1,0 +1,171 @@
+"""AppTest tests of the upload page: dry run, import, strict mode, dates, mapping, sessions.
+
+The page links back to the map with st.page_link("app.py"), which resolves against the
+entrypoint: tests that reach the link start at app.py and switch to the page (as a user does).
+"""
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+import geo.ingest
+from geo import upload as up
+from geo.store import open_store
+
+REPO = Path(__file__).resolve().parent.parent
+APP = str(REPO / "app.py")
+PAGE = "pages/1_Upload.py"
+TIMEOUT = 120  # the first geocode loads the offline gazetteer
+
+HEADER = "event_id,event_date,event_type,location,source,notes\n"
+GOOD_AND_BAD = (
+    HEADER + "up-test-goris,2020-10-03,shelling,Goris,Test wire 2020-10-03,new place\n"
+    "up-test-bad,2020-13-45,shelling,Goris,Test wire,impossible date\n"
+).encode()
+
+
+@pytest.fixture
+def db(tmp_path, monkeypatch) -> Path:
+    # AppTest runs the page in this process: the page reads NKMAP_DB from the environment.
+    path = tmp_path / "events.sqlite"
+    monkeypatch.setenv("NKMAP_DB", str(path))
+    return path
+
+
+def upload_page(data: bytes | None = None, name: str = "events.csv") -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.switch_page(PAGE)
+    at.run()
+    if data is not None:
+        at.file_uploader[0].set_value((name, data, "text/csv"))
+        at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def metrics(at: AppTest) -> dict[str, int]:
+    return {m.label: int(m.value) for m in at.metric}
+
+
+def test_page_runs_on_its_own(db):
+    at = AppTest.from_file(str(REPO / PAGE), default_timeout=TIMEOUT).run()
+    assert not at.exception
+    assert at.title[0].value == "Upload events"
+    assert "50 MB" in at.file_uploader[0].help
+    assert at.file_uploader[0].allowed_type == [".csv", ".txt", ".tsv"]
+
+
+def test_dry_run_reports_and_writes_nothing(db):
+    at = upload_page(GOOD_AND_BAD)
+    assert metrics(at) == {"New": 1, "Updated": 0, "Duplicates": 0, "Rejected": 1, "Geocoded": 1}
+    assert "encoding utf-8 · delimiter comma" in " ".join(t.value for t in at.text)
+    rejects = at.dataframe[-1].value
+    assert rejects.to_dict("records") == [
+        {"line": 3, "column": "event_date", "value": "2020-13-45", "reason": "impossible date"}
+    ]
+    assert at.button[0].label == "Import 1 event"
+    assert [b.label for b in at.get("download_button")]
+    assert open_store(db).count() == 0
+
+
+def test_import_writes_the_store_and_links_to_the_map(db):
+    at = upload_page(GOOD_AND_BAD)
+    version = open_store(db).version()
+    at.button[0].click().run()
+    assert not at.exception
+    store = open_store(db)
+    assert store.version() > version  # the map's cache key changes: the event shows at once
+    events = store.events()
+    assert events["event_id"].tolist() == ["up-test-goris"]
+    assert events["latitude"].iloc[0] == pytest.approx(39.511, abs=0.01)  # geocoded: Goris
+    assert "Imported 1 new" in at.success[0].value
+    assert at.get("page_link")
+    # The dry run is redone against the new store: the row is now a duplicate.
+    assert metrics(at)["Duplicates"] == 1 and metrics(at)["New"] == 0
+    assert at.button[0].disabled
+
+
+def test_strict_refuses_a_file_with_rejects(db):
+    at = upload_page(GOOD_AND_BAD)
+    at.checkbox[0].check().run()
+    at.button[0].click().run()
+    assert not at.exception
+    assert "Nothing was imported" in at.error[0].value
+    assert open_store(db).count() == 0
+
+
+def test_zero_valid_rows_is_an_error_and_imports_nothing(db):
+    at = upload_page((HEADER + "x,2020-02-30,shelling,Goris,Test,bad day\n").encode())
+    assert "No valid rows" in at.error[0].value
+    assert at.button[0].disabled
+    assert open_store(db).count() == 0
+
+
+def test_ambiguous_dates_offer_a_date_format(db):
+    data = (
+        b"event_date,event_type,latitude,longitude,source\n"
+        b"05/10/2020,shelling,39.81,46.75,Test\n"
+        b"06/10/2020,shelling,39.81,46.75,Test\n"
+    )
+    at = upload_page(data)
+    assert "ambiguous" in at.error[0].value
+    assert "--date-format" not in at.error[0].value
+    assert not at.metric
+    at.text_input(key=f"date-format-{up.file_key(data)}").input("%d/%m/%Y").run()
+    assert not at.exception and not at.error
+    assert metrics(at)["New"] == 2
+    dates = open_store(db).events()  # still a dry run
+    assert dates.empty
+
+
+def test_mapping_table_edits_become_overrides(db):
+    data = b"When,What,Lat,Lon,Who said\n2020-10-04,shelling,39.81,46.75,Test wire 2020-10-04\n"
+    at = upload_page(data)
+    assert "no column gives the event date" in at.error[0].value
+    table = at.data_editor[0].value
+    assert table[up.TARGET_COLUMN].tolist()[:2] == [up.IGNORE, up.IGNORE]
+    key = f"mapping-{up.file_key(data)}-generic"
+    at.session_state[key] = {
+        "edited_rows": {0: {up.TARGET_COLUMN: "event_date"}, 1: {up.TARGET_COLUMN: "event_type"}},
+        "added_rows": [],
+        "deleted_rows": [],
+    }
+    at.run()
+    assert not at.exception and not at.error
+    assert metrics(at)["New"] == 1
+    assert "Ignored columns: Who said" in " ".join(t.value for t in at.text)
+
+
+def test_the_plan_is_not_recomputed_on_every_rerun(db, monkeypatch):
+    calls = []
+    real = geo.ingest.plan_import
+
+    def counting(*args, **kwargs):
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(geo.ingest, "plan_import", counting)
+    at = upload_page(GOOD_AND_BAD)
+    at.run()
+    at.checkbox[0].check().run()
+    assert len(calls) == 1
+    at.selectbox[0].select("generic").run()  # an option changed: a new plan
+    assert len(calls) == 2
+
+
+def test_sessions_do_not_see_each_others_uploads(db):
+    first = upload_page(GOOD_AND_BAD, name="first.csv")
+    other = (HEADER + "up-test-other,2020-10-03,shelling,,Test,no place\n").encode()
+    second = upload_page(other, name="second.csv")
+    assert metrics(first)["New"] == 1 and metrics(first)["Rejected"] == 1
+    assert metrics(second) == {
+        "New": 0,
+        "Updated": 0,
+        "Duplicates": 0,
+        "Rejected": 1,
+        "Geocoded": 0,
+    }
+    assert second.session_state["upload_plan"][0] != first.session_state["upload_plan"][0]
+    fresh = upload_page()
+    assert not fresh.metric and "upload_plan" not in fresh.session_state
