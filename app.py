@@ -36,6 +36,7 @@ st.caption(
     "an event for its source and whose claim it is. Schematic geometry is labelled."
 )
 
+origin_center, origin_zoom = ui.map_origin()
 m = build_map(
     view.end,
     layers=[n for n in view.layers if n not in ("events", "heat")],
@@ -44,13 +45,13 @@ m = build_map(
     events=events if "events" in view.layers else None,
     heat="heat" in view.layers,
     settings=settings,
-    center=view.center or DEFAULT_CENTER,
-    zoom=view.zoom or DEFAULT_ZOOM,
+    center=origin_center or DEFAULT_CENTER,
+    zoom=origin_zoom or DEFAULT_ZOOM,
 )
 returned = st_folium(
     m, height=600, use_container_width=True, returned_objects=["center", "zoom"], key="map"
 )
-ui.remember_map_view(returned)
+view = ui.remember_map_view(view, returned)
 ui.write_permalink(view)
 
 if not events.empty:

@@ -40,9 +40,27 @@ def marked_days(events: pd.DataFrame) -> pd.DataFrame:
     ).drop_duplicates()
 
 
-def timeline_chart(events: pd.DataFrame) -> alt.LayerChart | alt.Chart:
-    """Stacked bars of events per day by type, with ceasefires and statements as rules."""
+def timeline_chart(events: pd.DataFrame) -> alt.VConcatChart:
+    """Events and known fatalities per day, stacked by type; ceasefires and statements as
+    dashed rules across both."""
     counts = daily_counts(events)
+    x = alt.X("day:T", title=None)
+    color = alt.Color("type:N", title="type", legend=alt.Legend(orient="bottom"))
+    rules = (
+        alt.Chart(marked_days(events))
+        .mark_rule(strokeDash=[3, 3], color="#17becf")
+        .encode(x="day:T", tooltip=["day:T", "kind:N", "label:N"])
+    )
+    deaths = (
+        alt.Chart(counts)
+        .mark_bar()
+        .encode(
+            x=x,
+            y=alt.Y("fatalities:Q", title="known fatalities"),
+            color=color,
+            tooltip=["day:T", "type:N", alt.Tooltip("fatalities:Q", title="known fatalities")],
+        )
+    )
     bars = (
         alt.Chart(counts)
         .mark_bar()
@@ -58,9 +76,7 @@ def timeline_chart(events: pd.DataFrame) -> alt.LayerChart | alt.Chart:
             ],
         )
     )
-    rules = (
-        alt.Chart(marked_days(events))
-        .mark_rule(strokeDash=[3, 3], color="#17becf")
-        .encode(x="day:T", tooltip=["day:T", "kind:N", "label:N"])
-    )
-    return alt.layer(bars, rules).properties(height=170)
+    return alt.vconcat(
+        alt.layer(bars, rules).properties(height=150),
+        alt.layer(deaths, rules).properties(height=90),
+    ).resolve_scale(x="shared")

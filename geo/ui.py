@@ -6,6 +6,7 @@ Pages call these; everything else in geo/ stays free of Streamlit.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 
 import pandas as pd
 import streamlit as st
@@ -57,6 +58,9 @@ def _init_from_url() -> None:
             "names": view.convention,
             "_center": view.center,
             "_zoom": view.zoom,
+            # Where the map opens. Kept fixed for the session: rebuilding the map at every pan
+            # would make st_folium redraw it; panning is the browser's job.
+            "_origin": (view.center, view.zoom),
             "_view_ready": True,
         }
     )
@@ -125,14 +129,20 @@ def sidebar_view(claimants: list[str]) -> View:
     )
 
 
-def remember_map_view(returned: dict | None) -> None:
-    """Keep the map's centre and zoom (from st_folium) for the permalink."""
-    if not returned:
-        return
-    center, zoom = returned.get("center"), returned.get("zoom")
-    if center and zoom:
-        st.session_state["_center"] = (round(center["lat"], 4), round(center["lng"], 4))
-        st.session_state["_zoom"] = int(zoom)
+def map_origin() -> tuple[tuple[float, float] | None, int | None]:
+    """Centre and zoom the map opens at (from the permalink, else None = defaults)."""
+    return st.session_state.get("_origin", (None, None))
+
+
+def remember_map_view(view: View, returned: dict | None) -> View:
+    """The view with the map's current centre and zoom (from st_folium), kept for the
+    permalink."""
+    center, zoom = (returned or {}).get("center"), (returned or {}).get("zoom")
+    if not (center and zoom):
+        return view
+    st.session_state["_center"] = (round(center["lat"], 4), round(center["lng"], 4))
+    st.session_state["_zoom"] = int(zoom)
+    return replace(view, center=st.session_state["_center"], zoom=int(zoom))
 
 
 def write_permalink(view: View) -> None:

@@ -138,5 +138,6 @@ def test_timeline_counts_and_marks():
     assert counts["events"].sum() == 4
     assert counts.loc[counts["type"] == "Armed clash", "fatalities"].item() == 12
     assert list(marked_days(events)["kind"]) == ["Statement"]
-    assert timeline_chart(events).to_dict()["layer"]
+    spec = timeline_chart(events).to_dict()
+    assert len(spec["vconcat"]) == 2 and all("layer" in part for part in spec["vconcat"])
     assert daily_counts(events.iloc[0:0]).empty
