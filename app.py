@@ -23,7 +23,8 @@ period = (
     if st.session_state.get("_view_ready")
     else None
 )
-view = ui.sidebar_view(sorted(set(period["claimed_by"].dropna())) if period is not None else [])
+claimants = sorted(set(period["claimed_by"].dropna())) if period is not None else []
+view = ui.sidebar_view(claimants, ui.data_span(settings))
 if view.start > view.end:
     st.error("The period's start is after its end: pick an earlier From date.")
     st.stop()

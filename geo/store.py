@@ -184,6 +184,14 @@ class SQLiteStore:
                 conn.execute("SELECT coalesce(max(import_id), 0) FROM imports").fetchone()[0]
             )
 
+    def date_span(self) -> tuple[dt.date, dt.date] | None:
+        """First and last day of any event (None for an empty store)."""
+        with self._connect() as conn:
+            lo, hi = conn.execute(
+                "SELECT min(event_date), max(coalesce(date_end, event_date)) FROM events"
+            ).fetchone()
+        return (dt.date.fromisoformat(lo), dt.date.fromisoformat(hi)) if lo else None
+
     def count(self) -> int:
         with self._connect() as conn:
             return int(conn.execute("SELECT count(*) FROM events").fetchone()[0])

@@ -33,6 +33,17 @@ def load_events(db_path: str, version: int, start: dt.date, end: dt.date) -> pd.
     return open_store(db_path).events(start, end)
 
 
+@st.cache_data(show_spinner=False, max_entries=8)
+def _date_span(db_path: str, version: int) -> tuple[dt.date, dt.date] | None:
+    return open_store(db_path).date_span()
+
+
+def data_span(settings: Settings) -> tuple[dt.date, dt.date]:
+    """The days the stored events cover (the whole range when the store is empty)."""
+    store = open_store(settings.db_path)
+    return _date_span(str(store.path), store.version()) or (FIRST_DAY, LAST_DAY)
+
+
 def current_events(settings: Settings, start: dt.date, end: dt.date) -> pd.DataFrame:
     store = open_store(settings.db_path)
     return load_events(str(store.path), store.version(), start, end)
@@ -47,6 +58,7 @@ def _init_from_url() -> None:
         {
             "from": view.start,
             "to": view.end,
+            "span": (view.start, view.end),
             "types": list(view.types),
             "sides": list(view.sides),
             "claimed": list(view.claimed_by),
@@ -72,12 +84,23 @@ def _apply_preset() -> None:
         st.session_state["from"], st.session_state["to"] = PRESETS[name]
     elif name == "Single day (the To date)":
         st.session_state["from"] = st.session_state["to"]
+    _dates_to_span()
 
 
-def sidebar_view(claimants: list[str]) -> View:
-    """Draw the sidebar and return the view it describes."""
+def _dates_to_span() -> None:
+    st.session_state["span"] = (st.session_state["from"], st.session_state["to"])
+
+
+def _span_to_dates() -> None:
+    st.session_state["from"], st.session_state["to"] = st.session_state["span"]
+
+
+def sidebar_view(claimants: list[str], span: tuple[dt.date, dt.date]) -> View:
+    """Draw the sidebar and return the view it describes; `span` bounds the period slider."""
     _init_from_url()
     sb = st.sidebar
+    lo = min(span[0], st.session_state["from"])
+    hi = max(span[1], st.session_state["to"])
     sb.header("Period")
     sb.selectbox(
         "Preset",
@@ -85,12 +108,24 @@ def sidebar_view(claimants: list[str]) -> View:
         key="preset",
         on_change=_apply_preset,
     )
-    sb.date_input("From", min_value=FIRST_DAY, max_value=LAST_DAY, key="from")
+    sb.slider(
+        "Period",
+        min_value=lo,
+        max_value=hi,
+        key="span",
+        on_change=_span_to_dates,
+        format="DD MMM YYYY",
+        help="Over the span of the stored events; type exact days below.",
+    )
+    sb.date_input(
+        "From", min_value=FIRST_DAY, max_value=LAST_DAY, key="from", on_change=_dates_to_span
+    )
     sb.date_input(
         "To",
         min_value=FIRST_DAY,
         max_value=LAST_DAY,
         key="to",
+        on_change=_dates_to_span,
         help="Held areas and the line of contact are drawn as they were on this day.",
     )
     sb.header("Filters")

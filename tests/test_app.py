@@ -112,3 +112,15 @@ def test_proximity_table_counts_events_near_each_line():
     at.slider(key="km").set_value(50).run()
     wider = next(d.value for d in at.dataframe if "line" in d.value)
     assert wider[within.replace("10", "50")].sum() >= near[within].sum()
+
+
+def test_period_slider_and_date_fields_stay_in_step():
+    import datetime as dt
+
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    assert at.slider(key="span").value == (dt.date(2020, 9, 27), dt.date(2020, 10, 5))
+    at.slider(key="span").set_value((dt.date(2020, 10, 10), dt.date(2020, 10, 20))).run()
+    assert str(at.date_input(key="from").value) == "2020-10-10"
+    assert str(at.date_input(key="to").value) == "2020-10-20"
+    at.date_input(key="to").set_value(dt.date(2020, 10, 25)).run()
+    assert at.slider(key="span").value[1] == dt.date(2020, 10, 25)
