@@ -156,6 +156,91 @@ def _cmd_geocode(args: argparse.Namespace) -> int:
     return 0 if places else 1
 
 
+def _split(values: list[str]) -> list[str]:
+    return [v.strip() for value in values for v in value.split(",") if v.strip()]
+
+
+def _snapshot_view(args: argparse.Namespace):
+    from geo.filters import ALL_LAYERS, View
+    from geo.schema import EVENT_TYPES
+
+    default = View()
+    start = parse_date(args.date_from or args.date_to or default.start)
+    end = parse_date(args.date_to or args.date_from or default.end)
+    if start > end:
+        raise InputError("--from is after --to", value=f"{start} > {end}")
+    types = _split(args.type)
+    for t in types:
+        if t not in EVENT_TYPES:
+            raise InputError(f"--type must be among: {', '.join(EVENT_TYPES)}", value=t)
+    layers = default.layers
+    if args.layers is not None:
+        layers = tuple(_split([args.layers]))
+        for name in layers:
+            if name not in ALL_LAYERS:
+                raise InputError(f"--layers must be among: {', '.join(ALL_LAYERS)}", value=name)
+    return View(start=start, end=end, types=tuple(dict.fromkeys(types)), layers=layers)
+
+
+def _snapshot_options(args: argparse.Namespace):
+    from geo.snapshot import SnapshotOptions
+
+    bbox = None
+    if args.bbox:
+        try:
+            bbox = tuple(float(v) for v in args.bbox.split(","))
+        except ValueError:
+            bbox = ()
+        if len(bbox) != 4:
+            raise InputError("--bbox takes lon_min,lat_min,lon_max,lat_max", value=args.bbox)
+    width, sep, height = (args.size or "").lower().partition("x")
+    if not (sep and width.isdigit() and height.isdigit()):
+        raise InputError("--size takes WIDTHxHEIGHT in pixels, e.g. 1600x1000", value=args.size)
+    return SnapshotOptions(
+        title=args.title, banner=args.banner, size=(int(width), int(height)), bbox=bbox
+    )
+
+
+def _progress_bar(done: int, total: int, width: int = 30) -> None:
+    filled = width * done // max(total, 1)
+    end = "\n" if done >= total else ""
+    print(f"\r[{'#' * filled}{' ' * (width - filled)}] {done}/{total}", end=end, file=sys.stderr)
+    sys.stderr.flush()
+
+
+def _cmd_snapshot(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
+    from geo.settings import get_settings
+    from geo.snapshot import FORMATS, series, snapshot
+
+    settings = get_settings()
+    if args.db:
+        settings = replace(settings, db_path=Path(args.db).expanduser().resolve())
+    view = _snapshot_view(args)
+    options = _snapshot_options(args)
+    out = Path(args.out)
+    if args.each:
+        if out.suffix.lower().lstrip(".") in FORMATS or (out.exists() and not out.is_dir()):
+            raise InputError("--each needs --out to be a directory (e.g. frames/)", value=args.out)
+        paths = series(
+            view,
+            out,
+            each=args.each,
+            fmt=args.format or "png",
+            options=options,
+            settings=settings,
+            progress=_progress_bar,
+        )
+        print(f"{len(paths)} files -> {out}", file=sys.stderr)
+        return 0
+    if args.format and out.suffix.lower().lstrip(".") != args.format:
+        raise InputError(f"--format {args.format} does not match the file name", value=args.out)
+    path = snapshot(view, out, options, settings=settings)
+    print(f"{view.describe()} -> {path}", file=sys.stderr)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="nkmap", description="Nagorno-Karabakh conflict map: data and exports."
@@ -217,6 +302,36 @@ def build_parser() -> argparse.ArgumentParser:
     geocode.add_argument("--geocoder", default="offline", choices=["offline", "nominatim"])
     geocode.add_argument("--json", action="store_true")
     geocode.set_defaults(func=_cmd_geocode)
+
+    snap = sub.add_parser(
+        "snapshot",
+        help="briefing export of a view: PNG, PDF, self-contained HTML or a data pack (.zip)",
+        description="Render a view (period, event types, layers, extent) for a briefing. The "
+        "format comes from --out's suffix: .png, .pdf (A4 landscape), .html (offline, with "
+        "the time control) or .zip (PNG, PDF, CSV, GeoJSON, README). With --each, one file per "
+        "day or ISO week in the --out directory.",
+    )
+    snap.add_argument("--db", help=db_help)
+    snap.add_argument("--from", dest="date_from", metavar="YYYY-MM-DD")
+    snap.add_argument("--to", dest="date_to", metavar="YYYY-MM-DD")
+    snap.add_argument(
+        "--type",
+        action="append",
+        default=[],
+        metavar="TYPE[,TYPE]",
+        help="event types to show (repeatable or comma list; default: all)",
+    )
+    snap.add_argument("--layers", metavar="NAME,...", help="layers to show (default: all)")
+    snap.add_argument("--bbox", metavar="LON_MIN,LAT_MIN,LON_MAX,LAT_MAX", help="map extent")
+    snap.add_argument("--title", help="title (default: Nagorno-Karabakh: <period>)")
+    snap.add_argument("--size", default="1600x1000", metavar="WxH", help="PNG size in pixels")
+    snap.add_argument("--banner", help="handling banner, e.g. 'UNCLASSIFIED // FOR BRIEFING'")
+    snap.add_argument("--each", choices=["day", "week"], help="one file per day or ISO week")
+    snap.add_argument(
+        "--format", choices=["png", "pdf", "html", "zip"], help="series format (default png)"
+    )
+    snap.add_argument("--out", required=True, metavar="FILE|DIR/")
+    snap.set_defaults(func=_cmd_snapshot)
     return parser
 
 
