@@ -20,7 +20,7 @@ settings = get_settings()
 st.title("Nagorno-Karabakh conflict map")
 period = (
     ui.current_events(settings, st.session_state.get("from"), st.session_state.get("to"))
-    if st.session_state.get("_view_ready")
+    if ui.view_ready()
     else None
 )
 claimants = sorted(set(period["claimed_by"].dropna())) if period is not None else []

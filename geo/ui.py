@@ -50,10 +50,13 @@ def current_events(settings: Settings, start: dt.date, end: dt.date) -> pd.DataF
 
 
 def _init_from_url() -> None:
-    """First run of a session: widget state from the permalink (or the defaults)."""
-    if st.session_state.get("_view_ready"):
+    """Seed the widgets' state: from the permalink on a session's first run, and again from
+    the last view when the user comes back from another page (Streamlit drops the state of
+    widgets a page did not draw; keys starting with "_" survive)."""
+    if "from" in st.session_state:
         return
-    view = View.from_query(st.query_params.to_dict())
+    last = st.session_state.get("_view")
+    view = last if isinstance(last, View) else View.from_query(st.query_params.to_dict())
     st.session_state.update(
         {
             "from": view.start,
@@ -70,12 +73,17 @@ def _init_from_url() -> None:
             "names": view.convention,
             "_center": view.center,
             "_zoom": view.zoom,
-            # Where the map opens. Kept fixed for the session: rebuilding the map at every pan
-            # would make st_folium redraw it; panning is the browser's job.
+            # Where the map opens. Kept fixed while the user stays on the page: rebuilding
+            # the map at every pan would make st_folium redraw it; panning is the browser's.
             "_origin": (view.center, view.zoom),
             "_view_ready": True,
         }
     )
+
+
+def view_ready() -> bool:
+    """True once the map page's widgets hold a view (the page can read their state)."""
+    return "from" in st.session_state
 
 
 def _apply_preset() -> None:
@@ -181,7 +189,9 @@ def remember_map_view(view: View, returned: dict | None) -> View:
 
 
 def write_permalink(view: View) -> None:
-    """Put the view in the URL, so the address bar is always a permalink to it."""
+    """Put the view in the URL, so the address bar is always a permalink to it, and keep it
+    for the other pages (the briefing export) and for coming back to the map."""
+    st.session_state["_view"] = view
     query = view.to_query()
     if st.query_params.to_dict() != query:
         st.query_params.from_dict(query)

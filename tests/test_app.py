@@ -124,3 +124,13 @@ def test_period_slider_and_date_fields_stay_in_step():
     assert str(at.date_input(key="to").value) == "2020-10-20"
     at.date_input(key="to").set_value(dt.date(2020, 10, 25)).run()
     assert at.slider(key="span").value[1] == dt.date(2020, 10, 25)
+
+
+def test_coming_back_from_another_page_keeps_the_view():
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    at.date_input(key="to").set_value("2020-10-20").run()
+    at.switch_page("pages/2_Sources.py").run()
+    assert not at.exception
+    at.switch_page("app.py").run()
+    assert not at.exception
+    assert str(at.date_input(key="to").value) == "2020-10-20"

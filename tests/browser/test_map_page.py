@@ -221,3 +221,16 @@ def test_panning_updates_the_permalink_without_redrawing_the_map(app_url: str, p
     )
     page.wait_for_timeout(2000)
     assert wait_for_map(page).evaluate(MAP_NAME_JS) == before  # the same map, not rebuilt
+
+
+def test_the_view_survives_a_trip_to_other_pages(app_url: str, page: Page, page_log: PageLog):
+    page.goto(f"{app_url}/?from=2020-10-01&to=2020-10-20")
+    wait_for_map(page)
+    page.wait_for_timeout(2000)
+    page.get_by_role("link", name="Briefing").click()
+    page.get_by_text("01 Oct 2020 to 20 Oct 2020").first.wait_for(timeout=30_000)
+    page.get_by_role("link", name="app").click()
+    wait_for_map(page)
+    page.get_by_text("01 Oct 2020 to 20 Oct 2020").first.wait_for(timeout=30_000)
+    assert page.get_by_text("KeyError").count() == 0
+    assert page_log.page_errors == []
