@@ -7,8 +7,9 @@ So the exact versions are installed from the npm registry (``package.json`` +
 Streamlit serves at ``settings.vendor_url``), and every map is pointed at them by
 :func:`localize`. :func:`offline_html` inlines them for self-contained exports.
 
-``ASSET_URLS`` is the one table from CDN URL to local file. A URL missing from it is an error, not
-a silent CDN link: add the URL (and, if needed, a :class:`Source`) here.
+``ASSET_FILES`` is the one table from folium's asset name to local file; ``ASSET_URLS`` (CDN URL to
+local file) is derived from folium's own classes. A URL missing from it is an error, not a silent
+CDN link: add the asset's name (and, if needed, a :class:`Source`) here.
 
 Run ``python -m geo.assets install`` after ``npm ci`` (``make setup`` does both).
 """
@@ -43,82 +44,72 @@ EMPTY_CSS = "nkmap/empty.css"
 ROTATE_CSS = "nkmap/leaflet.awesome.rotate.css"
 ICON_PATH_JS = "nkmap/leaflet-icon-path.js"
 
-# CDN URL (exactly as folium 0.20 writes it in default_js / default_css) -> file in vendor_dir.
-ASSET_URLS: dict[str, str] = {
-    # folium.Map (folium/folium.py _default_js / _default_css)
-    "https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.js": "leaflet/dist/leaflet.js",
-    "https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.css": "leaflet/dist/leaflet.css",
-    "https://code.jquery.com/jquery-3.7.1.min.js": "jquery/dist/jquery.min.js",
-    "https://cdn.jsdelivr.net/npm/bootstrap@5.2.2/dist/js/bootstrap.bundle.min.js": (
-        "bootstrap/dist/js/bootstrap.bundle.min.js"
-    ),
-    "https://cdn.jsdelivr.net/npm/bootstrap@5.2.2/dist/css/bootstrap.min.css": (
-        "bootstrap/dist/css/bootstrap.min.css"
-    ),
-    # folium asks cdnjs for awesome-markers 2.0.2; npm has 2.0.5 (same API, bug fixes).
-    "https://cdnjs.cloudflare.com/ajax/libs/Leaflet.awesome-markers/2.0.2/leaflet.awesome-markers.js": (  # noqa: E501
-        "leaflet.awesome-markers/dist/leaflet.awesome-markers.js"
-    ),
-    "https://cdnjs.cloudflare.com/ajax/libs/Leaflet.awesome-markers/2.0.2/leaflet.awesome-markers.css": (  # noqa: E501
-        "leaflet.awesome-markers/dist/leaflet.awesome-markers.css"
-    ),
-    "https://cdn.jsdelivr.net/npm/@fortawesome/fontawesome-free@6.2.0/css/all.min.css": (
-        "@fortawesome/fontawesome-free/css/all.min.css"
-    ),
+# folium's name for each asset (the first item of its default_js / default_css pairs) -> the
+# file in vendor_dir. The CDN URLs themselves are read from folium's classes (FOLIUM_ELEMENTS),
+# so this module holds no CDN address and follows the folium version installed.
+ASSET_FILES: dict[str, str] = {
+    # folium.Map
+    "leaflet": "leaflet/dist/leaflet.js",
+    "leaflet_css": "leaflet/dist/leaflet.css",
+    "jquery": "jquery/dist/jquery.min.js",
+    "bootstrap": "bootstrap/dist/js/bootstrap.bundle.min.js",
+    "bootstrap_css": "bootstrap/dist/css/bootstrap.min.css",
+    # folium asks for awesome-markers 2.0.2; npm has 2.0.5 (same API, bug fixes).
+    "awesome_markers": "leaflet.awesome-markers/dist/leaflet.awesome-markers.js",
+    "awesome_markers_css": "leaflet.awesome-markers/dist/leaflet.awesome-markers.css",
+    "awesome_markers_font_css": "@fortawesome/fontawesome-free/css/all.min.css",
     # Bootstrap 3 glyphicons only serve folium.Icon(prefix="glyphicon"), folium's default prefix.
     # Our maps use prefix="fa" (Font Awesome, shipped above), and glyphicons are not on npm at a
     # version folium names, so the link resolves to an empty local stylesheet instead of a CDN.
-    "https://netdna.bootstrapcdn.com/bootstrap/3.0.0/css/bootstrap-glyphicons.css": EMPTY_CSS,
+    "glyphicons_css": EMPTY_CSS,
     # folium links this from its GitHub repo but does not ship it in the wheel: we write it.
-    "https://cdn.jsdelivr.net/gh/python-visualization/folium/folium/templates/leaflet.awesome.rotate.min.css": (  # noqa: E501
-        ROTATE_CSS
-    ),
+    "awesome_rotate_css": ROTATE_CSS,
     # plugins.MarkerCluster
-    "https://cdnjs.cloudflare.com/ajax/libs/leaflet.markercluster/1.1.0/leaflet.markercluster.js": (
-        "leaflet.markercluster/dist/leaflet.markercluster.js"
-    ),
-    "https://cdnjs.cloudflare.com/ajax/libs/leaflet.markercluster/1.1.0/MarkerCluster.css": (
-        "leaflet.markercluster/dist/MarkerCluster.css"
-    ),
-    "https://cdnjs.cloudflare.com/ajax/libs/leaflet.markercluster/1.1.0/MarkerCluster.Default.css": (  # noqa: E501
-        "leaflet.markercluster/dist/MarkerCluster.Default.css"
-    ),
+    "markerclusterjs": "leaflet.markercluster/dist/leaflet.markercluster.js",
+    "markerclustercss": "leaflet.markercluster/dist/MarkerCluster.css",
+    "markerclusterdefaultcss": "leaflet.markercluster/dist/MarkerCluster.Default.css",
     # plugins.HeatMap: folium ships this file inside its own package.
-    "https://cdn.jsdelivr.net/gh/python-visualization/folium@main/folium/templates/leaflet_heat.min.js": (  # noqa: E501
-        "folium/templates/leaflet_heat.min.js"
-    ),
+    "leaflet-heat.js": "folium/templates/leaflet_heat.min.js",
     # plugins.TimestampedGeoJson
-    "https://cdnjs.cloudflare.com/ajax/libs/jquery/3.7.1/jquery.min.js": (
-        "jquery/dist/jquery.min.js"
-    ),
+    "jquery3.7.1": "jquery/dist/jquery.min.js",
     # folium asks for jQuery UI 1.10.2, which predates jQuery 3 and is not on npm as a built file;
     # 1.13.3 is the closest release that supports jQuery 3.7 (TimeDimension only needs core UI).
-    "https://cdnjs.cloudflare.com/ajax/libs/jqueryui/1.10.2/jquery-ui.min.js": (
-        "jquery-ui/dist/jquery-ui.min.js"
-    ),
+    "jqueryui1.10.2": "jquery-ui/dist/jquery-ui.min.js",
     # The npm package has no minified build; the source file is the same code.
-    "https://cdn.jsdelivr.net/npm/iso8601-js-period@0.2.1/iso8601.min.js": (
-        "iso8601-js-period/iso8601.js"
-    ),
-    "https://cdn.jsdelivr.net/npm/leaflet-timedimension@1.1.1/dist/leaflet.timedimension.min.js": (
-        "leaflet-timedimension/dist/leaflet.timedimension.min.js"
-    ),
-    "https://cdnjs.cloudflare.com/ajax/libs/moment.js/2.18.1/moment.min.js": (
-        "moment/min/moment.min.js"
-    ),
+    "iso8601": "iso8601-js-period/iso8601.js",
+    "leaflet.timedimension": "leaflet-timedimension/dist/leaflet.timedimension.min.js",
+    "moment": "moment/min/moment.min.js",
     # highlight.js styles code blocks; a time-dimension map has none. Nothing to load.
-    "https://cdnjs.cloudflare.com/ajax/libs/highlight.js/8.4/styles/default.min.css": EMPTY_CSS,
+    "highlight.js_css": EMPTY_CSS,
     # Installed patched: its @font-face pulls Glyphicons from a CDN (see _patch_timedimension_css).
-    "https://cdn.jsdelivr.net/npm/leaflet-timedimension@1.1.1/dist/leaflet.timedimension.control.css": (  # noqa: E501
-        "leaflet-timedimension/dist/leaflet.timedimension.control.css"
-    ),
+    "leaflet.timedimension_css": "leaflet-timedimension/dist/leaflet.timedimension.control.css",
     # plugins.Fullscreen: leaflet.fullscreen 3.0.0 on npm has no .min.js; same code unminified.
-    "https://cdn.jsdelivr.net/npm/leaflet.fullscreen@3.0.0/Control.FullScreen.min.js": (
-        "leaflet.fullscreen/Control.FullScreen.js"
-    ),
-    "https://cdn.jsdelivr.net/npm/leaflet.fullscreen@3.0.0/Control.FullScreen.css": (
-        "leaflet.fullscreen/Control.FullScreen.css"
-    ),
+    "Control.Fullscreen.js": "leaflet.fullscreen/Control.FullScreen.js",
+    "Control.FullScreen.css": "leaflet.fullscreen/Control.FullScreen.css",
+}
+
+
+def _folium_elements() -> tuple[type, ...]:
+    from folium import plugins
+
+    return (
+        folium.Map,
+        plugins.MarkerCluster,
+        plugins.HeatMap,
+        plugins.TimestampedGeoJson,
+        plugins.Fullscreen,
+    )
+
+
+FOLIUM_ELEMENTS: tuple[type, ...] = _folium_elements()
+
+# CDN URL (exactly as the installed folium writes it) -> file in vendor_dir, derived from the
+# classes above. A link folium adds that is not here makes localize() fail loudly.
+ASSET_URLS: dict[str, str] = {
+    url: ASSET_FILES[name]
+    for element in FOLIUM_ELEMENTS
+    for name, url in (*element.default_js, *element.default_css)
+    if name in ASSET_FILES
 }
 
 
@@ -411,7 +402,7 @@ def localize(element: Any, mode: Mode = "served", settings: Settings | None = No
         if rel is None:
             raise AssetError(
                 f"{type(node).__name__} links {url}, which has no local copy; "
-                "add it to ASSET_URLS in geo/assets.py"
+                "add it to ASSET_FILES in geo/assets.py"
             )
         return f"{base}/{rel}"
 

@@ -7,17 +7,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from geo.cli import main
-
 REPO = Path(__file__).resolve().parent.parent
 APP = str(REPO / "app.py")
-
-
-@pytest.fixture(scope="module")
-def seeded_db(tmp_path_factory) -> str:
-    db = str(tmp_path_factory.mktemp("store") / "events.sqlite")
-    assert main(["seed", "--db", db]) == 0
-    return db
 
 
 @pytest.fixture(autouse=True)

@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from geo.cli import main
 from geo.filters import View
 from geo.schema import EVENT_TYPES
 
@@ -19,13 +18,6 @@ REPO = Path(__file__).resolve().parent.parent
 APP = str(REPO / "app.py")
 PAGE = "pages/3_Briefing.py"
 TIMEOUT = 180  # a PNG export renders the map in a headless browser
-
-
-@pytest.fixture(scope="module")
-def seeded_db(tmp_path_factory) -> str:
-    db = str(tmp_path_factory.mktemp("store") / "events.sqlite")
-    assert main(["seed", "--db", db]) == 0
-    return db
 
 
 @pytest.fixture(autouse=True)

@@ -2,21 +2,12 @@
 
 from pathlib import Path
 
-import pytest
 from streamlit.testing.v1 import AppTest
 
-from geo.cli import main
 from geo.layers import LAYER_TITLES
 from geo.store import open_store
 
 PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "2_Sources.py")
-
-
-@pytest.fixture(scope="module")
-def seeded_db(tmp_path_factory) -> str:
-    db = str(tmp_path_factory.mktemp("store") / "events.sqlite")
-    assert main(["seed", "--db", db]) == 0
-    return db
 
 
 def _text(at: AppTest) -> str:

@@ -36,18 +36,13 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import Browser, Error, Frame, Page, Request, Route, sync_playwright
 
+from geo.snapshot import CHROMIUM
+from geo.snapshot import CHROMIUM_ARGS as _SNAPSHOT_ARGS
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO_ROOT / "test-artifacts"
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
+# The same Chromium and flags as the briefing renderer.
+CHROMIUM_ARGS = list(_SNAPSHOT_ARGS)
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
 # Schemes that never leave the machine.
 LOCAL_SCHEMES = {"data", "blob", "about", "file", "chrome", "chrome-extension", "devtools"}
