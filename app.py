@@ -9,6 +9,7 @@ from streamlit_folium import st_folium
 from geo import ui
 from geo.filters import filter_events
 from geo.mapview import DEFAULT_CENTER, DEFAULT_ZOOM, build_map
+from geo.playback import period_change
 from geo.proximity import counts_near, reference_lines
 from geo.schema import EVENT_TYPES
 from geo.settings import get_settings
@@ -32,25 +33,35 @@ if view.start > view.end:
 events = filter_events(ui.current_events(settings, view.start, view.end), view)
 placed = int(events["latitude"].notna().sum())
 st.caption(
-    f"{len(events)} events, {view.describe()} ({len(events) - placed} without a map point, e.g. "
-    f"statements). Reference geography as on {view.end:%d %b %Y}; ▶ replays the period. Click "
+    f"{len(events):,} events, {view.describe()} ({len(events) - placed:,} without a map point, "
+    f"e.g. statements). Reference geography as on {view.end:%d %b %Y}; ▶ replays the period. Click "
     "an event for its source and whose claim it is. Schematic geometry is labelled."
 )
 
 origin_center, origin_zoom = ui.map_origin()
+# The map carries the whole data span and the browser shows the period: a new period reaches
+# the drawn map as a small update (period_change), not a rebuilt map.
+span = ui.map_span(settings, view)
+shows_events = "events" in view.layers or "heat" in view.layers
 m = build_map(
-    view.end,
+    span[1],
     layers=[n for n in view.layers if n not in ("events", "heat")],
     convention=view.convention,
-    start=view.start,
-    events=events if "events" in view.layers else None,
+    start=span[0],
+    events=ui.map_events(settings, view, span) if shows_events else None,
     heat="heat" in view.layers,
+    draw_points="events" in view.layers,
     settings=settings,
     center=origin_center or DEFAULT_CENTER,
     zoom=origin_zoom or DEFAULT_ZOOM,
 )
 returned = st_folium(
-    m, height=600, use_container_width=True, returned_objects=["center", "zoom"], key="map"
+    m,
+    height=600,
+    use_container_width=True,
+    returned_objects=["center", "zoom"],
+    feature_group_to_add=period_change(view.start, view.end),
+    key="map",
 )
 view = ui.remember_map_view(view, returned)
 ui.write_permalink(view)
@@ -78,9 +89,17 @@ st.caption(
     f"valid on {view.end:%d %b %Y}; events without a map point are not counted."
 )
 
-with st.expander(f"The {len(events)} events shown", expanded=False):
+# The browser gets at most TABLE_ROWS rows: a table of 100,000 rows costs seconds per rerun
+# and nobody reads it; exports (Briefing page, `nkmap export`) carry every event.
+TABLE_ROWS = 10_000
+with st.expander(f"The {len(events):,} events shown", expanded=False):
+    if len(events) > TABLE_ROWS:
+        st.caption(
+            f"The first {TABLE_ROWS:,} by date; the Briefing page's data pack or "
+            "`nkmap export` has all of them."
+        )
     st.dataframe(
-        events.assign(event_type=events["event_type"].map(EVENT_TYPES))[
+        events.head(TABLE_ROWS).assign(event_type=lambda f: f["event_type"].map(EVENT_TYPES))[
             [
                 "event_date",
                 "event_type",

@@ -16,10 +16,11 @@ import pandas as pd
 from branca.element import MacroElement, Template
 
 from geo import assets
-from geo.layers import LAYER_NAMES, LAYER_TITLES, layer_on, load_layer, parse_date, valid_on
+from geo.eventlayer import EVENT_COLOR, EventData, EventPayload, EventsLayer, event_payload
+from geo.layers import LAYER_NAMES, LAYER_TITLES, layer_on, load_layer, parse_date
 from geo.names import Convention, place_label
 from geo.playback import OPEN_END, OPEN_START, TimeControl, day_number
-from geo.schema import EVENT_TYPES, GEO_PRECISION, POPUP_COLUMNS, TIME_PRECISION
+from geo.schema import EVENT_TYPES
 from geo.settings import Settings, get_settings
 
 # Centre and zoom that show Armenia, Azerbaijan and Nagorno-Karabakh together.
@@ -55,39 +56,6 @@ COUNTRY_LABEL_AT = {
     "ARM": (40.55, 44.6),
     "AZE": (40.55, 48.0),
     "GEO": (42.0, 43.6),
-}
-
-
-EVENT_COLOR = {
-    "shelling": "#d62728",
-    "air_drone_strike": "#9467bd",
-    "missile_strike": "#8c564b",
-    "armed_clash": "#ff7f0e",
-    "capture": "#2ca02c",
-    "ceasefire": "#17becf",
-    "statement": "#1f77b4",
-    "violation_report": "#e377c2",
-    "protest": "#bcbd22",
-    "humanitarian": "#7f7f7f",
-    "other": "#555555",
-}
-POPUP_LABELS = {
-    "event_date": "Date",
-    "date_end": "Until",
-    "event_type": "Type",
-    "location": "Place",
-    "fatalities": "Fatalities",
-    "fatalities_low": "Fatalities (low)",
-    "fatalities_high": "Fatalities (high)",
-    "civilian_fatalities": "Civilians killed",
-    "actor1": "Actor",
-    "actor2": "Against / with",
-    "source": "Source",
-    "claimed_by": "Claimed by",
-    "verification": "Verification",
-    "geo_precision": "Location",
-    "time_precision": "Date precision",
-    "notes": "Notes",
 }
 
 
@@ -251,134 +219,6 @@ def _pipeline_style(feature: dict) -> dict:
     return {"color": COMMODITY_COLOR.get(commodity, "#555"), "weight": 3.5, "opacity": 0.9}
 
 
-def _display(name: str, value: object, convention: Convention) -> str | None:
-    """A popup cell as plain text (escaped later), or None when there is nothing to show."""
-    if value is None or (not isinstance(value, str) and pd.isna(value)) or value == "":
-        return None
-    if isinstance(value, pd.Timestamp | dt.date):
-        return value.strftime("%Y-%m-%d")
-    if name == "event_type":
-        return EVENT_TYPES.get(str(value), str(value))
-    if name == "geo_precision":
-        return GEO_PRECISION.get(int(value), str(value))
-    if name == "time_precision":
-        return TIME_PRECISION.get(int(value), str(value))
-    if name == "location":
-        return place_label(str(value), convention)
-    return str(value)
-
-
-def event_popup_html(row: pd.Series, convention: Convention = Convention.BOTH) -> str:
-    """The popup of one event: a table of its non-empty fields, every value escaped."""
-    cells = []
-    for name in POPUP_COLUMNS:
-        text = _display(name, row.get(name), convention)
-        if text is not None:
-            cells.append(f"<tr><th>{POPUP_LABELS[name]}</th><td>{escape_text(text)}</td></tr>")
-    return '<table class="nk-popup">' + "".join(cells) + "</table>"
-
-
-def _event_radius(fatalities: object) -> float:
-    if fatalities is None or pd.isna(fatalities):
-        return 5.0
-    return float(min(18.0, 4.0 + 2.0 * float(fatalities) ** 0.5))
-
-
-def events_layer(
-    events: pd.DataFrame, convention: Convention = Convention.BOTH
-) -> folium.GeoJson | None:
-    """One canvas-drawn GeoJson layer of the events that have a map point.
-
-    Colour by type, size by fatalities; approximate locations (geo_precision 2-3) are hollow
-    with a dashed ring. Popups are pre-built escaped HTML, one property per feature.
-    """
-    placed = events[events["latitude"].notna() & events["longitude"].notna()]
-    if placed.empty:
-        return None
-    props = pd.DataFrame(
-        {
-            "event_id": placed["event_id"].astype(str).map(escape_text),
-            "event_type": placed["event_type"].astype(str),
-            "d0": [day_number(v, OPEN_START) for v in placed["event_date"]],
-            "d1": [
-                day_number(e if not pd.isna(e) else s, OPEN_END)
-                for s, e in zip(placed["event_date"], placed["date_end"], strict=True)
-            ],
-            "approximate": placed["geo_precision"].fillna(1).astype(int) >= 2,
-            "radius": placed["fatalities"].map(_event_radius),
-            "tooltip": [
-                escape_text(
-                    " · ".join(
-                        t
-                        for t in (
-                            _display("event_date", r.event_date, convention),
-                            _display("event_type", r.event_type, convention),
-                            _display("location", r.location, convention),
-                        )
-                        if t
-                    )
-                )
-                for r in placed.itertuples()
-            ],
-            "popup": [event_popup_html(r, convention) for _, r in placed.iterrows()],
-        },
-        index=placed.index,
-    )
-    gdf = gpd.GeoDataFrame(
-        props,
-        geometry=gpd.points_from_xy(
-            placed["longitude"].astype(float), placed["latitude"].astype(float)
-        ),
-        crs=4326,
-    )
-
-    def style(feature: dict) -> dict:
-        p = feature["properties"]
-        color = EVENT_COLOR.get(p["event_type"], EVENT_COLOR["other"])
-        if p["approximate"]:
-            return {
-                "color": color,
-                "weight": 2,
-                "dashArray": "3 3",
-                "fillOpacity": 0.15,
-                "fillColor": color,
-                "radius": p["radius"],
-            }
-        return {
-            "color": "#ffffff",
-            "weight": 1,
-            "fillColor": color,
-            "fillOpacity": 0.85,
-            "radius": p["radius"],
-        }
-
-    return folium.GeoJson(
-        gdf,
-        name=escape_text(f"Events ({len(placed)})"),
-        marker=folium.CircleMarker(radius=5, fill=True),
-        style_function=style,
-        tooltip=folium.GeoJsonTooltip(fields=["tooltip"], labels=False, sticky=True),
-        popup=folium.GeoJsonPopup(fields=["popup"], labels=False, max_width=380),
-    )
-
-
-def _heat_layer(events: pd.DataFrame) -> folium.FeatureGroup:
-    """Event density, weighted by fatalities (unknown counts as one event's weight)."""
-    from folium.plugins import HeatMap
-
-    placed = events[events["latitude"].notna() & events["longitude"].notna()]
-    weight = 1.0 + placed["fatalities"].astype("Float64").fillna(0).astype(float).clip(upper=50)
-    points = list(
-        zip(
-            placed["latitude"].astype(float), placed["longitude"].astype(float), weight, strict=True
-        )
-    )
-    group = folium.FeatureGroup(name="Event density (heat)", show=True)
-    if points:
-        HeatMap(points, radius=18, blur=14, min_opacity=0.3, max_zoom=10).add_to(group)
-    return group
-
-
 def _label_marker(lat: float, lon: float, text: str, css_class: str) -> folium.Marker:
     # A DivIcon draws text only: no image is fetched. The text is escaped like all data.
     return folium.Marker(
@@ -420,8 +260,9 @@ def build_map(
     convention: Convention | str = Convention.BOTH,
     *,
     start: str | dt.date | None = None,
-    events: pd.DataFrame | None = None,
+    events: pd.DataFrame | EventPayload | None = None,
     heat: bool = False,
+    draw_points: bool = True,
     web_tiles: bool = False,
     settings: Settings | None = None,
     center: tuple[float, float] = DEFAULT_CENTER,
@@ -431,16 +272,18 @@ def build_map(
 
     `layers` picks the reference layers; held areas and the contact line are drawn as on `day`.
     With `start` before `day` a time control replays the period in the browser (events and
-    reference layers follow it). `events` (a store frame) are drawn on top; `heat` adds a
-    density view of them. `web_tiles` adds OpenStreetMap tiles for users online (never the
-    default: the vector basemap works with no internet).
+    reference layers follow it). `events` (a store frame, or its `event_payload` when the caller
+    caches it) are drawn on top as circles (`draw_points`) and/or a density view (`heat`); the
+    browser shows those of the period and follows the time control. `web_tiles` adds
+    OpenStreetMap tiles for users online (never the default: the vector basemap works with no
+    internet).
     """
     settings = settings or get_settings()
     day = parse_date(day)
     start = parse_date(start) if start is not None else day
     if start > day:
         raise ValueError(f"start {start} is after the map's day {day}")
-    timed_events: list[folium.GeoJson] = []
+    timed_events: list[EventsLayer] = []
     timed_refs: list[folium.GeoJson] = []
     convention = Convention(convention)
     unknown = [n for n in layers if n not in LAYER_NAMES]
@@ -475,7 +318,6 @@ def build_map(
 
     if "control" in layers:
         raw = load_layer("control", settings)
-        on_day = set(valid_on(raw, day).index)
         control = _for_map(_overlapping(raw, start, day), convention)
         areas = control[control["kind"] != "capture"]
         captures = control[control["kind"] == "capture"]
@@ -509,8 +351,7 @@ def build_map(
             captures_layer.add_to(group)
             timed_refs.append(captures_layer)
         group.add_to(m)
-        areas = areas[areas.index.isin(on_day)]
-        captures = captures[captures.index.isin(on_day)]
+        # The legend lists what the period shows on some day (the time control moves the day).
         for kind in areas["kind"].unique():
             label = {
                 "held_area": "Area held by Armenian forces",
@@ -546,8 +387,7 @@ def build_map(
             )
             lines_layer.add_to(m)
             timed_refs.append(lines_layer)
-            if not valid_on(raw, day).empty:
-                legend.append((_swatch_line(CONTACT_LINE_COLOR), "Line of contact"))
+            legend.append((_swatch_line(CONTACT_LINE_COLOR), "Line of contact"))
 
     if "pipelines" in layers:
         pipes = _for_map(layer_on("pipelines", day, settings), convention)
@@ -589,22 +429,30 @@ def build_map(
     if "countries" in layers or "sites" in layers:
         _labels(layers, day, convention, settings).add_to(m)
 
-    if events is not None and heat:
-        _heat_layer(events).add_to(m)
     if events is not None:
-        layer = events_layer(events, convention)
-        if layer is not None:
-            layer.add_to(m)
-            timed_events.append(layer)
-            for kind in sorted(set(events["event_type"].dropna().astype(str))):
-                legend.append((_swatch_dot(EVENT_COLOR.get(kind, "#555")), EVENT_TYPES[kind]))
-            legend.append(
-                (
-                    '<span style="display:inline-block;width:9px;height:9px;border-radius:50%;'
-                    'border:1.5px dashed #555;vertical-align:middle"></span>',
-                    "Approximate location",
+        payload = events if isinstance(events, EventPayload) else event_payload(events, convention)
+        if payload.count:
+            data = EventData(payload)
+            data.add_to(m)
+            period = {"p0": day_number(start, OPEN_START), "day": day_number(day, OPEN_END)}
+            if heat:
+                heat_layer = EventsLayer(data, "Event density (heat)", mode="heat", **period)
+                heat_layer.add_to(m)
+                timed_events.append(heat_layer)
+            if draw_points:
+                points = EventsLayer(data, f"Events ({payload.count:,})", **period)
+                points.add_to(m)
+                timed_events.append(points)
+                for kind in payload.types:
+                    legend.append((_swatch_dot(EVENT_COLOR[kind]), EVENT_TYPES[kind]))
+                legend.append(
+                    (
+                        '<span style="display:inline-block;width:9px;height:9px;'
+                        'border-radius:50%;border:1.5px dashed #555;vertical-align:middle">'
+                        "</span>",
+                        "Approximate location",
+                    )
                 )
-            )
 
     if legend:
         Legend(legend, "Legend").add_to(m)

@@ -50,24 +50,22 @@ class TimeControl(MacroElement):
           var start = {{ this.start }}, end = {{ this.end }};
           var eventGroups = [{% for n in this.event_layers %}{{ n }}, {% endfor %}];
           var refGroups = [{% for n in this.reference_layers %}{{ n }}, {% endfor %}];
-          var state = { day: end, windowDays: 0, playing: false, speed: 2, timer: null };
+          var state = { start: start, end: end, day: end, windowDays: 0, playing: false,
+                        speed: 2, timer: null };
 
           function collect(group) {
             var all = [];
             group.eachLayer(function (f) { all.push(f); });
             return { group: group, all: all };
           }
-          var events = eventGroups.map(collect), refs = refGroups.map(collect);
+          var refs = refGroups.map(collect);
 
           function show(entry, test) {
-            var shown = 0;
             entry.all.forEach(function (f) {
               var on = test(f.feature.properties), has = entry.group.hasLayer(f);
               if (on && !has) { entry.group.addLayer(f); }
               else if (!on && has) { entry.group.removeLayer(f); }
-              if (on) { shown += 1; }
             });
-            return shown;
           }
           function iso(d) { return new Date(d * 86400000).toISOString().slice(0, 10); }
 
@@ -76,7 +74,7 @@ class TimeControl(MacroElement):
           play.type = "button"; play.title = "Play / pause"; play.textContent = "\u25b6";
           var label = L.DomUtil.create("span", "nk-day", div);
           var slider = L.DomUtil.create("input", "nk-slider", div);
-          slider.type = "range"; slider.min = start; slider.max = end; slider.step = 1;
+          slider.type = "range"; slider.step = 1;
           var speed = L.DomUtil.create("select", "nk-speed", div);
           speed.title = "Days per second";
           [1, 2, 5, 10].forEach(function (s) {
@@ -94,15 +92,14 @@ class TimeControl(MacroElement):
 
           function apply() {
             var day = state.day, w = state.windowDays, n = 0;
-            events.forEach(function (e) {
-              n += show(e, function (p) { return p.d0 <= day && (w === 0 || p.d1 > day - w); });
-            });
+            // Event layers filter their own typed arrays (geo/js/events.js).
+            eventGroups.forEach(function (layer) { n = layer.setTime(state.start, day, w); });
             refs.forEach(function (e) {
               show(e, function (p) { return p.d0 <= day && day <= p.d1; });
             });
             label.textContent = iso(day);
             slider.value = day;
-            count.textContent = " " + n + " events";
+            count.textContent = " " + n.toLocaleString("en") + " events";
             div.setAttribute("data-day", iso(day));
             div.setAttribute("data-shown", n);
           }
@@ -110,12 +107,12 @@ class TimeControl(MacroElement):
             state.playing = false; clearInterval(state.timer); play.textContent = "\u25b6";
           }
           function step() {
-            if (state.day >= end) { stop(); return; }
+            if (state.day >= state.end) { stop(); return; }
             state.day += 1; apply();
           }
           L.DomEvent.on(play, "click", function () {
             if (state.playing) { stop(); return; }
-            if (state.day >= end) { state.day = start; }
+            if (state.day >= state.end) { state.day = state.start; }
             state.playing = true; play.textContent = "\u275a\u275a";
             apply();
             state.timer = setInterval(step, 1000 / state.speed);
@@ -134,9 +131,24 @@ class TimeControl(MacroElement):
             state.windowDays = +win.value; apply();
           });
 
+          // A period inside [start, end]: the app changes it without rebuilding the map.
+          function setPeriod(s, e) {
+            stop();
+            state.start = Math.max(start, Math.min(s, end));
+            state.end = Math.max(state.start, Math.min(e, end));
+            slider.min = state.start; slider.max = state.end;
+            slider.disabled = state.start === state.end;
+            state.day = state.end;
+            apply();
+          }
+          function setDay(d) {
+            stop(); state.day = Math.max(state.start, Math.min(d, state.end)); apply();
+          }
+
           var Control = L.Control.extend({ onAdd: function () { return div; } });
           new Control({ position: "bottomleft" }).addTo(map);
-          apply();
+          setPeriod(start, end);
+          window.nkTime = { setPeriod: setPeriod, setDay: setDay, state: state };
         })();
         {% endmacro %}
         """
@@ -155,3 +167,30 @@ class TimeControl(MacroElement):
         self.end = day_number(end, OPEN_END)
         self.event_layers = [layer.get_name() for layer in event_layers]
         self.reference_layers = [layer.get_name() for layer in reference_layers]
+
+
+class PeriodChange(MacroElement):
+    """Moves a drawn map's time control to a new period, without rebuilding the map."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        if (window.nkTime) { window.nkTime.setPeriod({{ this.start }}, {{ this.end }}); }
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, start: dt.date, end: dt.date) -> None:
+        super().__init__()
+        self._name = "PeriodChange"
+        self.start = day_number(start, OPEN_START)
+        self.end = day_number(end, OPEN_END)
+
+
+def period_change(start: dt.date, end: dt.date) -> folium.FeatureGroup:
+    """A tiny layer for streamlit-folium's `feature_group_to_add`: the app sends it when the
+    period changes, and the map already in the browser shows the new period (its events and
+    reference layers are those of the whole data span; see geo.ui.map_span)."""
+    group = folium.FeatureGroup(name="Period", control=False)
+    PeriodChange(start, end).add_to(group)
+    return group

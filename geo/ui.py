@@ -11,7 +11,8 @@ from dataclasses import replace
 import pandas as pd
 import streamlit as st
 
-from geo.filters import ALL_LAYERS, FIRST_DAY, LAST_DAY, PRESETS, View
+from geo.eventlayer import EventPayload, event_payload
+from geo.filters import ALL_LAYERS, FIRST_DAY, LAST_DAY, PRESETS, View, filter_events
 from geo.layers import LAYER_TITLES
 from geo.names import Convention
 from geo.schema import EVENT_TYPES, SIDES
@@ -26,7 +27,7 @@ CONVENTION_LABELS = {
 }
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
+@st.cache_data(show_spinner=False, max_entries=8)
 def load_events(db_path: str, version: int, start: dt.date, end: dt.date) -> pd.DataFrame:
     """Events of [start, end]; `version` (the store's last import) keys the cache, so an
     import shows at once."""
@@ -47,6 +48,35 @@ def data_span(settings: Settings) -> tuple[dt.date, dt.date]:
 def current_events(settings: Settings, start: dt.date, end: dt.date) -> pd.DataFrame:
     store = open_store(settings.db_path)
     return load_events(str(store.path), store.version(), start, end)
+
+
+def map_span(settings: Settings, view: View) -> tuple[dt.date, dt.date]:
+    """The days the map carries: the stored events' span, widened to the view's period.
+
+    The map holds the events and reference layers of this whole span and the browser shows
+    the period, so changing the period does not rebuild the map (geo.playback.period_change).
+    """
+    first, last = data_span(settings)
+    first, last = min(first, view.start), max(last, view.end)
+    if first == last:
+        first -= dt.timedelta(days=1)
+    return first, last
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _event_payload(
+    db_path: str, version: int, start: dt.date, end: dt.date, filters: View, convention: str
+) -> EventPayload:
+    events = filter_events(open_store(db_path).events(start, end), filters)
+    return event_payload(events, convention)
+
+
+def map_events(settings: Settings, view: View, span: tuple[dt.date, dt.date]) -> EventPayload:
+    """The filtered events of the whole map span, encoded for the browser (cached per store
+    version, filters and naming convention: a period change reuses it)."""
+    store = open_store(settings.db_path)
+    filters = replace(view, start=span[0], end=span[1], layers=(), center=None, zoom=None)
+    return _event_payload(str(store.path), store.version(), *span, filters, view.convention)
 
 
 def _init_from_url() -> None:

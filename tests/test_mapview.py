@@ -136,14 +136,3 @@ def test_events_without_a_point_are_not_drawn():
     events = _hostile_events()
     events.loc[0, ["latitude", "longitude"]] = None
     assert "Events (5)" in _html(build_map("2020-10-05", layers=[], events=events))
-
-
-def test_event_popup_shows_both_names_source_and_claim():
-    from geo.mapview import event_popup_html
-
-    events = _hostile_events()
-    events.loc[0, "location"] = "Shusha"
-    events.loc[0, "claimed_by"] = "Armenian Ministry of Defence"
-    popup = event_popup_html(events.iloc[0])
-    assert "Shushi / Shusha" in popup and "Armenian Ministry of Defence" in popup
-    assert "<th>Source</th>" in popup and "<th>Claimed by</th>" in popup

@@ -116,26 +116,40 @@ MAP_JS = """
 """
 
 
-def _event_features(frame: Frame) -> list[dict]:
-    return [f for f in _features(frame) if "d0" in f and "event_type" in f and "popup" in f]
+# The type of every event the events canvas shows for the current day and period.
+SHOWN_EVENT_TYPES_JS = """
+() => window.nkEvents ? window.nkEvents.visible().map(i => window.nkEvents.typeLabel(i)) : null
+"""
+
+
+def _wait_for_period(page: Page, last_day: str) -> Frame:
+    """The map frame once its time control shows the period ending on `last_day` (the app
+    sends the period to the drawn map after the map itself)."""
+    frame = wait_for_map(page)
+    frame.wait_for_selector(f'.nk-time[data-day="{last_day}"]', timeout=30_000)
+    frame.wait_for_function("() => window.nkEvents && window.nkEvents.draws > 0")
+    return frame
+
+
+def _shown_types(frame: Frame) -> list[str]:
+    return frame.evaluate(SHOWN_EVENT_TYPES_JS)
 
 
 def test_a_narrower_period_draws_fewer_events(app_url: str, page: Page, page_log: PageLog):
     page.goto(f"{app_url}/?from=2020-09-27&to=2020-11-10")
-    wide = len(_event_features(wait_for_map(page)))
+    wide = len(_shown_types(_wait_for_period(page, "2020-11-10")))
     page.goto(f"{app_url}/?from=2020-10-01&to=2020-10-03")
-    # A fresh page: wait until its map has drawn the narrow period's events.
-    _wait_for_feature(page, lambda f: f.get("event_type") is not None and f.get("d0") is not None)
-    narrow = len(_event_features(wait_for_map(page)))
+    frame = _wait_for_period(page, "2020-10-03")
+    narrow = len(_shown_types(frame))
     assert 0 < narrow < wide
+    assert int(frame.locator(".nk-time").get_attribute("data-shown")) == narrow
     assert page_log.offsite_requests == [] and page_log.page_errors == []
 
 
 def test_playback_steps_through_the_period_in_the_browser(app_url: str, page: Page):
     page.goto(f"{app_url}/?from=2020-09-27&to=2020-11-10")
-    frame = wait_for_map(page)
+    frame = _wait_for_period(page, "2020-11-10")
     control = frame.locator(".nk-time")
-    assert control.get_attribute("data-day") == "2020-11-10"
     everything = int(control.get_attribute("data-shown"))
     # Drag the slider back to the first day: fewer events, and the pre-war area is back.
     frame.evaluate(
@@ -145,6 +159,7 @@ def test_playback_steps_through_the_period_in_the_browser(app_url: str, page: Pa
     assert control.get_attribute("data-day") == "2020-09-27"
     first_day = int(control.get_attribute("data-shown"))
     assert 0 < first_day < everything
+    assert len(_shown_types(frame)) == first_day
     kinds = {f.get("kind") for f in _features(frame)}
     assert "contested_area" in kinds and "corridor" not in kinds
     frame.locator(".nk-play").click()
@@ -159,9 +174,9 @@ def test_a_permalink_restores_filters_names_and_map_view(app_url: str, page: Pag
         f"{app_url}/?from=2020-10-01&to=2020-10-31&types=shelling&names=azerbaijani"
         "&lat=39.9000&lon=46.8000&z=9"
     )
-    frame = wait_for_map(page)
-    events = _event_features(frame)
-    assert events and {f["event_type"] for f in events} == {"shelling"}
+    frame = _wait_for_period(page, "2020-10-31")
+    events = _shown_types(frame)
+    assert events and set(events) == {"Shelling / artillery"}
     zoom = frame.evaluate(f"() => ({MAP_JS})().getZoom()")
     center = frame.evaluate(f"() => ({MAP_JS})().getCenter()")
     assert zoom == 9 and abs(center["lat"] - 39.9) < 0.05 and abs(center["lng"] - 46.8) < 0.05
@@ -175,7 +190,7 @@ def test_hostile_event_text_does_not_run_on_hover_or_click(
     dialogs = []
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
     page.goto(f"{app_url}/?from=2020-10-03&to=2020-10-03&lat=40.2000&lon=46.0000&z=10")
-    frame = wait_for_map(page)
+    frame = _wait_for_period(page, "2020-10-03")
     title = page.title()
     point = frame.evaluate(
         f"""() => {{ const m = ({MAP_JS})();

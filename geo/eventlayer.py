@@ -1,0 +1,270 @@
+"""Events on the map as a compact columnar payload, drawn on one canvas (geo/js/events.js).
+
+Why not one GeoJSON feature per event: folium serialises each feature with its style and a
+pre-built popup, and Leaflet makes an object per feature; at 100,000 events that is hundreds
+of MB of page and seconds of drawing (bench/RESULTS.md has the numbers). Here every event is a
+few typed-array entries (coordinates, first and last day, type, style) sent as base64, and
+popup text is dictionary-coded per column, so repeated places, sources and claimants are sent
+once. The browser filters by time itself, so the time control and the period change without
+rebuilding the map.
+
+Event text never becomes HTML: the browser fills popups and tooltips with textContent. The
+JSON is also made safe to sit inside a <script> element.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import folium
+import numpy as np
+import pandas as pd
+from branca.element import MacroElement, Template
+
+from geo.names import Convention, place_label
+from geo.schema import EVENT_TYPES, GEO_PRECISION, POPUP_COLUMNS, TIME_PRECISION
+
+EVENT_COLOR = {
+    "shelling": "#d62728",
+    "air_drone_strike": "#9467bd",
+    "missile_strike": "#8c564b",
+    "armed_clash": "#ff7f0e",
+    "capture": "#2ca02c",
+    "ceasefire": "#17becf",
+    "statement": "#1f77b4",
+    "violation_report": "#e377c2",
+    "protest": "#bcbd22",
+    "humanitarian": "#7f7f7f",
+    "other": "#555555",
+}
+POPUP_LABELS = {
+    "event_date": "Date",
+    "date_end": "Until",
+    "event_type": "Type",
+    "location": "Place",
+    "fatalities": "Fatalities",
+    "fatalities_low": "Fatalities (low)",
+    "fatalities_high": "Fatalities (high)",
+    "civilian_fatalities": "Civilians killed",
+    "actor1": "Actor",
+    "actor2": "Against / with",
+    "source": "Source",
+    "claimed_by": "Claimed by",
+    "verification": "Verification",
+    "geo_precision": "Location",
+    "time_precision": "Date precision",
+    "notes": "Notes",
+}
+# Popup text sent to the browser, in characters. Columns are taken in popup order until the
+# budget is spent; a column that does not fit (in practice: free-text notes of 100,000+
+# events) is left out and its popup row says where to read it.
+TEXT_BUDGET = 12_000_000
+# Above this many events in view, the canvas draws counts per screen cell instead of circles.
+AGGREGATE_ABOVE = 150_000
+_JS = Path(__file__).with_name("js") / "events.js"
+_DAY = np.timedelta64(1, "D")
+
+
+@cache
+def _library() -> str:
+    return _JS.read_text(encoding="utf-8")
+
+
+@dataclass(frozen=True)
+class EventPayload:
+    """The events of a map, ready for the browser (picklable, so the app can cache it)."""
+
+    json: str  # safe inside <script>: no "<", ">", "&", "`" or "$" characters
+    count: int  # events with a map point
+    types: tuple[str, ...]  # event types present, in schema order
+    omitted: tuple[str, ...]  # popup columns left out for size
+
+
+def _b64(array: np.ndarray) -> str:
+    return base64.b64encode(np.ascontiguousarray(array).tobytes()).decode("ascii")
+
+
+def _days(values: pd.Series) -> np.ndarray:
+    """Days since 1970-01-01 of a datetime column (NaT -> a sentinel the caller replaces)."""
+    as_days = values.to_numpy(dtype="datetime64[ns]").astype("datetime64[D]")
+    return as_days.astype(np.int64)
+
+
+def _radius(fatalities: pd.Series) -> np.ndarray:
+    """Circle radius in quarter pixels: 5 px when unknown, growing with sqrt(fatalities)."""
+    f = fatalities.astype("Float64").to_numpy(dtype=float, na_value=np.nan)
+    px = np.where(np.isnan(f), 5.0, np.minimum(18.0, 4.0 + 2.0 * np.sqrt(np.clip(f, 0, None))))
+    return np.rint(px * 4).astype(np.uint8)
+
+
+def _display(name: str, value: object, convention: Convention) -> str:
+    """A popup cell as plain text (the browser shows it as text, never as HTML)."""
+    if name in ("geo_precision", "time_precision"):
+        labels = GEO_PRECISION if name == "geo_precision" else TIME_PRECISION
+        return labels.get(int(value), str(value))
+    if name == "location":
+        return place_label(str(value), convention)
+    return str(value)
+
+
+def _text_field(name: str, column: pd.Series, convention: Convention) -> tuple[dict, int]:
+    """Dictionary-code a column: the distinct display strings once, one small int per event."""
+    codes, uniques = pd.factorize(column, use_na_sentinel=True)
+    values = [""] + [_display(name, u, convention) for u in uniques]
+    width = 1 if len(values) <= 1 << 8 else 2 if len(values) <= 1 << 16 else 4
+    dtype = {1: np.uint8, 2: np.uint16, 4: np.uint32}[width]
+    field = {
+        "name": name,
+        "label": POPUP_LABELS[name],
+        "kind": "text",
+        "values": values,
+        "codes": _b64((codes + 1).astype(dtype)),
+        "width": width,
+    }
+    return field, sum(len(v) for v in values)
+
+
+def _script_safe_json(obj: object) -> str:
+    text = json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+    # Inside <script>, "</script>" or "<!--" would end or change the element; JSON allows
+    # these escapes. "`" and "$" are escaped too, so the text is inert even if some wrapper
+    # ever put the script in a JS template literal; U+2028/2029 for older parsers.
+    for char, escape in (
+        ("<", "\\u003c"),
+        (">", "\\u003e"),
+        ("&", "\\u0026"),
+        ("`", "\\u0060"),
+        ("$", "\\u0024"),
+        ("\u2028", "\\u2028"),
+        ("\u2029", "\\u2029"),
+    ):
+        text = text.replace(char, escape)
+    return text
+
+
+def event_payload(
+    events: pd.DataFrame,
+    convention: Convention | str = Convention.BOTH,
+    text_budget: int = TEXT_BUDGET,
+) -> EventPayload:
+    """The placed events of a store frame (geo.schema columns) as a browser payload."""
+    convention = Convention(convention)
+    placed = events[events["latitude"].notna() & events["longitude"].notna()]
+    n = len(placed)
+    d0 = _days(placed["event_date"])
+    ends = placed["date_end"]
+    d1 = np.where(ends.notna().to_numpy(), _days(ends.fillna(placed["event_date"])), d0)
+    type_codes = pd.Categorical(placed["event_type"].astype(str), categories=list(EVENT_TYPES))
+    approximate = placed["geo_precision"].astype("Float64").fillna(1).to_numpy(float) >= 2
+    weight = 1 + placed["fatalities"].astype("Float64").fillna(0).clip(0, 50).to_numpy(float)
+
+    fields: list[dict] = []
+    omitted: list[str] = []
+    spent = 0
+    for name in POPUP_COLUMNS:
+        if name in ("event_date", "date_end", "event_type"):
+            kind = {"event_date": "d0", "date_end": "d1", "event_type": "type"}[name]
+            fields.append({"name": name, "label": POPUP_LABELS[name], "kind": kind})
+            continue
+        field, size = _text_field(name, placed[name], convention)
+        if spent + size > text_budget:
+            omitted.append(name)
+            fields.append(
+                {
+                    "name": name,
+                    "label": POPUP_LABELS[name],
+                    "kind": "omitted",
+                    "note": f"not sent to the map for {n:,} events: see the events table "
+                    "or an export",
+                }
+            )
+            continue
+        spent += size
+        fields.append(field)
+
+    payload = {
+        "n": n,
+        "lat": _b64(placed["latitude"].to_numpy(dtype=np.float32, na_value=np.nan)),
+        "lon": _b64(placed["longitude"].to_numpy(dtype=np.float32, na_value=np.nan)),
+        "d0": _b64(d0.astype(np.int32)),
+        "d1": _b64(np.asarray(d1).astype(np.int32)),
+        "type": _b64(np.asarray(type_codes.codes).astype(np.uint8)),
+        "flags": _b64(approximate.astype(np.uint8)),
+        "radius": _b64(_radius(placed["fatalities"])),
+        "weight": _b64(np.rint(weight).astype(np.uint16)),
+        "types": [{"label": lbl, "color": EVENT_COLOR[c]} for c, lbl in EVENT_TYPES.items()],
+        "fields": fields,
+    }
+    present = set(placed["event_type"].astype(str)) | set(events["event_type"].dropna().astype(str))
+    return EventPayload(
+        json=_script_safe_json(payload),
+        count=n,
+        types=tuple(t for t in EVENT_TYPES if t in present),
+        omitted=tuple(omitted),
+    )
+
+
+class EventData(MacroElement):
+    """Decodes one payload in the page (once), for the event layers that draw it."""
+
+    _template = Template(
+        """
+        {% macro header(this, kwargs) %}
+        <style>
+          .nk-on-event .leaflet-tooltip:not(.nk-event-tip) { display: none; }
+          .nk-on-event .leaflet-interactive, .nk-on-event.leaflet-container { cursor: pointer; }
+          table.nk-popup td.nk-omitted { color: #777; font-style: italic; }
+        </style>
+        {% endmacro %}
+        {% macro script(this, kwargs) %}
+        {{ this.library }}
+        var {{ this.get_name() }} = NKMap.decode({{ this.payload.json }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, payload: EventPayload) -> None:
+        super().__init__()
+        self._name = "EventData"
+        self.payload = payload
+        self.library = _library()
+
+
+class EventsLayer(folium.map.Layer):
+    """A Leaflet layer that draws an EventData on a canvas: circles, or cells at low zoom."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        var {{ this.get_name() }} = NKMap.eventsLayer(
+            {{ this.data.get_name() }}, {{ this.layer_options | tojson }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(
+        self,
+        data: EventData,
+        name: str,
+        *,
+        mode: str = "points",
+        p0: int | None = None,
+        day: int | None = None,
+        show: bool = True,
+    ) -> None:
+        super().__init__(name=name, overlay=True, control=True, show=show)
+        self._name = "EventsLayer"
+        self.data = data
+        self.layer_options = {
+            "mode": mode,
+            "name": "heat" if mode == "heat" else "events",
+            "aggregateAbove": AGGREGATE_ABOVE,
+        }
+        if p0 is not None:
+            self.layer_options["p0"] = p0
+        if day is not None:
+            self.layer_options["day"] = day

@@ -1,0 +1,341 @@
+/* Events on one canvas, filtered by time in the browser (geo/mapview.py: EventsLayer).
+ *
+ * The payload is columnar: base64 typed arrays (coordinates, first/last day, type, style) and
+ * dictionary-coded text columns for popups. Nothing here builds HTML from data: popups and
+ * tooltips are DOM nodes filled with textContent, so event text stays text.
+ *
+ * Below `aggregateAbove` visible events each event is a circle (batched into one path per
+ * style); above it, events are counted into screen cells and each cell is drawn once, so a
+ * million events stay usable at low zoom. The "heat" mode draws the same cells as a density
+ * ramp. Both follow the time control (setTime).
+ */
+(function () {
+  if (window.NKMap) { return; }
+
+  function bytes(text) {
+    var bin = atob(text), n = bin.length, out = new Uint8Array(n);
+    for (var i = 0; i < n; i++) { out[i] = bin.charCodeAt(i); }
+    return out;
+  }
+  function typed(text, Type) { return new Type(bytes(text).buffer); }
+  var WIDTH = { 1: Uint8Array, 2: Uint16Array, 4: Uint32Array };
+  var MAX_LAT = 85.0511287798, RAD = Math.PI / 180;
+
+  function decode(p) {
+    var n = p.n, lat = typed(p.lat, Float32Array), lon = typed(p.lon, Float32Array);
+    // Web Mercator at zoom 0 (256 px world), as Leaflet's EPSG:3857 projects.
+    var mx = new Float64Array(n), my = new Float64Array(n);
+    for (var i = 0; i < n; i++) {
+      var la = Math.max(Math.min(lat[i], MAX_LAT), -MAX_LAT) * RAD;
+      mx[i] = 256 * (0.5 + lon[i] / 360);
+      my[i] = 256 * (0.5 - Math.log(Math.tan(Math.PI / 4 + la / 2)) / (2 * Math.PI));
+    }
+    var fields = p.fields.map(function (f) {
+      var out = { name: f.name, label: f.label, kind: f.kind, note: f.note || null };
+      if (f.kind === "text") { out.values = f.values; out.codes = typed(f.codes, WIDTH[f.width]); }
+      return out;
+    });
+    return {
+      n: n, lat: lat, lon: lon, mx: mx, my: my,
+      d0: typed(p.d0, Int32Array), d1: typed(p.d1, Int32Array),
+      type: typed(p.type, Uint8Array), flags: typed(p.flags, Uint8Array),
+      radius: typed(p.radius, Uint8Array), weight: typed(p.weight, Uint16Array),
+      types: p.types, fields: fields, location: p.location_field
+    };
+  }
+
+  function iso(day) { return new Date(day * 86400000).toISOString().slice(0, 10); }
+
+  function fieldText(data, f, i) {
+    if (f.kind === "d0") { return iso(data.d0[i]); }
+    if (f.kind === "d1") { return data.d1[i] > data.d0[i] ? iso(data.d1[i]) : ""; }
+    if (f.kind === "type") { return data.types[data.type[i]].label; }
+    if (f.kind === "omitted") { return ""; }
+    return f.values[f.codes[i]];
+  }
+
+  function tooltipText(data, i) {
+    var parts = [iso(data.d0[i]), data.types[data.type[i]].label];
+    data.fields.forEach(function (f) {
+      if (f.name === "location") { var t = fieldText(data, f, i); if (t) { parts.push(t); } }
+    });
+    return parts.join(" \u00b7 ");
+  }
+
+  function popupNode(data, i) {
+    var table = document.createElement("table");
+    table.className = "nk-popup";
+    data.fields.forEach(function (f) {
+      var text = f.kind === "omitted" ? f.note : fieldText(data, f, i);
+      if (!text) { return; }
+      var tr = table.insertRow(), th = document.createElement("th"), td = tr.insertCell(-1);
+      th.textContent = f.label;
+      tr.insertBefore(th, td);
+      td.textContent = text;
+      if (f.kind === "omitted") { td.className = "nk-omitted"; }
+    });
+    return table;
+  }
+
+  var HEAT = ["#ffffb2", "#fed976", "#feb24c", "#fd8d3c", "#f03b20", "#bd0026"];
+
+  var EventsLayer = L.Layer.extend({
+    options: { pane: "overlayPane", mode: "points", aggregateAbove: 150000, cell: 14,
+               p0: -1000000, day: 1000000, windowDays: 0, name: "events" },
+
+    initialize: function (data, options) {
+      L.setOptions(this, options);
+      this.data = data;
+      this.total = data.n;
+      this.p0 = this.options.p0;
+      this.day = this.options.day;
+      this.windowDays = this.options.windowDays;
+      this.draws = 0;
+      this.shown = 0;
+      this.drawn = 0;
+      this.mode = this.options.mode;
+      this._hits = null;
+    },
+
+    onAdd: function (map) {
+      var c = this._canvas = L.DomUtil.create("canvas", "leaflet-zoom-animated nk-events");
+      c.style.pointerEvents = "none";
+      this.getPane().appendChild(c);
+      map.on("moveend resize", this._reset, this);
+      map.on("zoomanim", this._animateZoom, this);
+      if (this.options.mode !== "heat") {
+        map.on("mousemove", this._onMove, this);
+        map.on("click", this._onClick, this);
+        map.on("mouseout", this._clearHover, this);
+      }
+      this._reset();
+    },
+
+    onRemove: function (map) {
+      this._clearHover();
+      L.DomUtil.remove(this._canvas);
+      map.off("moveend resize", this._reset, this);
+      map.off("zoomanim", this._animateZoom, this);
+      map.off("mousemove", this._onMove, this);
+      map.off("click", this._onClick, this);
+      map.off("mouseout", this._clearHover, this);
+      this._canvas = null;
+    },
+
+    // The period starts on p0; show what started by `day` (and, with a moving window,
+    // had not ended more than windowDays before it). Returns how many events pass.
+    setTime: function (p0, day, windowDays) {
+      this.p0 = p0; this.day = day; this.windowDays = windowDays || 0;
+      if (this._map) { this._draw(); } else { this.shown = this._count(); }
+      return this.shown;
+    },
+
+    _visible: function () {
+      var d = this.data, p0 = this.p0, day = this.day, w = this.windowDays;
+      var d0 = d.d0, d1 = d.d1, n = d.n, low = w > 0 ? day - w : -Infinity;
+      return function (i) { return d0[i] <= day && d1[i] >= p0 && d1[i] > low; };
+    },
+
+    // Indices of the events that pass the time filter (in view or not).
+    visible: function () {
+      var test = this._visible(), out = [];
+      for (var i = 0; i < this.data.n; i++) { if (test(i)) { out.push(i); } }
+      return out;
+    },
+
+    typeLabel: function (i) { return this.data.types[this.data.type[i]].label; },
+
+    _count: function () {
+      var test = this._visible(), n = 0;
+      for (var i = 0; i < this.data.n; i++) { if (test(i)) { n++; } }
+      return n;
+    },
+
+    _reset: function () {
+      var map = this._map, c = this._canvas;
+      if (!map || !c) { return; }
+      var size = map.getSize(), r = window.devicePixelRatio || 1;
+      this._bounds = map.getBounds();
+      L.DomUtil.setPosition(c, map.containerPointToLayerPoint([0, 0]));
+      c.width = Math.round(size.x * r); c.height = Math.round(size.y * r);
+      c.style.width = size.x + "px"; c.style.height = size.y + "px";
+      this._draw();
+    },
+
+    _animateZoom: function (e) {
+      var map = this._map;
+      var scale = map.getZoomScale(e.zoom);
+      var offset = map._latLngBoundsToNewLayerBounds(this._bounds, e.zoom, e.center).min;
+      L.DomUtil.setTransform(this._canvas, offset, scale);
+    },
+
+    _draw: function () {
+      var map = this._map, c = this._canvas;
+      if (!map || !c) { return; }
+      var d = this.data, size = map.getSize(), r = window.devicePixelRatio || 1;
+      var ctx = c.getContext("2d");
+      ctx.setTransform(r, 0, 0, r, 0, 0);
+      ctx.clearRect(0, 0, size.x, size.y);
+      var s = Math.pow(2, map.getZoom());
+      var origin = map.getPixelOrigin(), tl = map.containerPointToLayerPoint([0, 0]);
+      var ox = origin.x + tl.x, oy = origin.y + tl.y, W = size.x, H = size.y, pad = 20;
+      var test = this._visible(), idx = [], shown = 0;
+      for (var i = 0; i < d.n; i++) {
+        if (!test(i)) { continue; }
+        shown++;
+        var x = d.mx[i] * s - ox, y = d.my[i] * s - oy;
+        if (x < -pad || y < -pad || x > W + pad || y > H + pad) { continue; }
+        idx.push(i);
+      }
+      this.shown = shown;
+      var cells = this.options.mode === "heat" || idx.length > this.options.aggregateAbove;
+      this.mode = this.options.mode === "heat" ? "heat" : cells ? "cells" : "points";
+      if (cells) { this._drawCells(ctx, idx, s, ox, oy, W, H); }
+      else { this._drawPoints(ctx, idx, s, ox, oy); }
+      this.draws += 1;
+      var el = map.getContainer();
+      el.setAttribute("data-nk-" + this.options.name + "-draws", this.draws);
+      el.setAttribute("data-nk-" + this.options.name + "-shown", this.shown);
+    },
+
+    _drawPoints: function (ctx, idx, s, ox, oy) {
+      var d = this.data, groups = {};
+      // One path per style: the canvas fills thousands of circles in one call.
+      idx.forEach(function (i) {
+        var key = (d.flags[i] & 1) + ":" + d.type[i];
+        (groups[key] = groups[key] || []).push(i);
+      });
+      var keys = Object.keys(groups).sort();  // approximate (0:) first, precise on top
+      var cell = 16, hits = { cell: cell, map: new Map(), xs: [], ys: [], rs: [], ids: [] };
+      var TAU = Math.PI * 2;
+      keys.forEach(function (key) {
+        var list = groups[key], approx = key[0] === "1";
+        var color = d.types[+key.slice(2)].color;
+        ctx.beginPath();
+        list.forEach(function (i) {
+          var x = d.mx[i] * s - ox, y = d.my[i] * s - oy, rad = d.radius[i] / 4;
+          ctx.moveTo(x + rad, y);
+          ctx.arc(x, y, rad, 0, TAU);
+          var k = Math.floor(x / cell) + "," + Math.floor(y / cell), j = hits.ids.length;
+          hits.xs.push(x); hits.ys.push(y); hits.rs.push(rad); hits.ids.push(i);
+          var bucket = hits.map.get(k);
+          if (bucket) { bucket.push(j); } else { hits.map.set(k, [j]); }
+        });
+        if (approx) {
+          ctx.globalAlpha = 0.15; ctx.fillStyle = color; ctx.fill(); ctx.globalAlpha = 1;
+          ctx.setLineDash([3, 3]); ctx.lineWidth = 2; ctx.strokeStyle = color; ctx.stroke();
+          ctx.setLineDash([]);
+        } else {
+          ctx.globalAlpha = 0.85; ctx.fillStyle = color; ctx.fill(); ctx.globalAlpha = 1;
+          ctx.lineWidth = 1; ctx.strokeStyle = "#ffffff"; ctx.stroke();
+        }
+      });
+      this._hits = hits;
+      this.drawn = idx.length;
+    },
+
+    _drawCells: function (ctx, idx, s, ox, oy, W, H) {
+      var d = this.data, size = this.options.cell, cols = Math.ceil(W / size) + 2;
+      var rows = Math.ceil(H / size) + 2, count = new Float64Array(cols * rows);
+      var heat = this.options.mode === "heat", max = 0, k, i;
+      for (var j = 0; j < idx.length; j++) {
+        i = idx[j];
+        var cx = Math.floor((d.mx[i] * s - ox) / size) + 1, cy = Math.floor((d.my[i] * s - oy) / size) + 1;
+        if (cx < 0 || cy < 0 || cx >= cols || cy >= rows) { continue; }
+        k = cy * cols + cx;
+        count[k] += heat ? d.weight[i] : 1;
+        if (count[k] > max) { max = count[k]; }
+      }
+      var cells = { size: size, cols: cols, count: count }, drawn = 0, logMax = Math.log(1 + max);
+      ctx.font = "600 10px system-ui, sans-serif";
+      ctx.textAlign = "center"; ctx.textBaseline = "middle";
+      for (k = 0; k < count.length; k++) {
+        if (!count[k]) { continue; }
+        drawn++;
+        var x = ((k % cols) - 1 + 0.5) * size, y = (Math.floor(k / cols) - 1 + 0.5) * size;
+        var level = logMax > 0 ? Math.log(1 + count[k]) / logMax : 1;
+        var color = HEAT[Math.min(HEAT.length - 1, Math.floor(level * HEAT.length))];
+        ctx.beginPath();
+        if (heat) {
+          ctx.globalAlpha = 0.25 + 0.5 * level;
+          ctx.arc(x, y, size * 0.9, 0, Math.PI * 2);
+          ctx.fillStyle = color; ctx.fill();
+        } else {
+          var rad = 3 + (size / 2 - 2) * level;
+          ctx.globalAlpha = 0.9;
+          ctx.arc(x, y, rad, 0, Math.PI * 2);
+          ctx.fillStyle = color; ctx.fill();
+          ctx.lineWidth = 0.8; ctx.strokeStyle = "#7a0019"; ctx.stroke();
+        }
+        ctx.globalAlpha = 1;
+      }
+      this._hits = heat ? null : { cells: cells };
+      this.drawn = drawn;
+    },
+
+    // The event under the mouse (points), or the cell (aggregated), or null.
+    _hit: function (p) {
+      var h = this._hits;
+      if (!h) { return null; }
+      if (h.cells) {
+        var c = h.cells, cx = Math.floor(p.x / c.size) + 1, cy = Math.floor(p.y / c.size) + 1;
+        var n = c.count[cy * c.cols + cx];
+        return n ? { cell: true, count: n } : null;
+      }
+      var best = null, bestD = Infinity, gx = Math.floor(p.x / h.cell), gy = Math.floor(p.y / h.cell);
+      for (var dx = -1; dx <= 1; dx++) {
+        for (var dy = -1; dy <= 1; dy++) {
+          var bucket = h.map.get((gx + dx) + "," + (gy + dy));
+          if (!bucket) { continue; }
+          bucket.forEach(function (j) {
+            var ex = h.xs[j] - p.x, ey = h.ys[j] - p.y, dist = ex * ex + ey * ey;
+            var reach = h.rs[j] + 3;
+            if (dist <= reach * reach && dist <= bestD) { best = h.ids[j]; bestD = dist; }
+          });
+        }
+      }
+      return best === null ? null : { event: best };
+    },
+
+    _onMove: function (e) {
+      var hit = this._hit(e.containerPoint), map = this._map;
+      if (!hit) { this._clearHover(); return; }
+      var text = hit.cell
+        ? hit.count.toLocaleString("en") + " events here: zoom in to see them one by one"
+        : tooltipText(this.data, hit.event);
+      if (!this._tip) {
+        this._tip = L.tooltip({ sticky: true, className: "nk-event-tip", direction: "top",
+                                offset: [0, -6] });
+      }
+      var node = document.createElement("span");
+      node.textContent = text;
+      this._tip.setContent(node).setLatLng(e.latlng);
+      if (!map.hasLayer(this._tip)) { this._tip.addTo(map); }
+      L.DomUtil.addClass(map.getContainer(), "nk-on-event");
+    },
+
+    _clearHover: function () {
+      if (this._tip && this._map) { this._map.removeLayer(this._tip); }
+      if (this._map) { L.DomUtil.removeClass(this._map.getContainer(), "nk-on-event"); }
+    },
+
+    _onClick: function (e) {
+      var hit = this._hit(e.containerPoint), map = this._map;
+      if (!hit) { return; }
+      if (hit.cell) { map.setView(e.latlng, Math.min(map.getZoom() + 2, map.getMaxZoom())); return; }
+      var i = hit.event, at = L.latLng(this.data.lat[i], this.data.lon[i]);
+      L.popup({ maxWidth: 380, className: "nk-event-popup" })
+        .setLatLng(at).setContent(popupNode(this.data, i)).openOn(map);
+    }
+  });
+
+  window.NKMap = {
+    decode: decode,
+    eventsLayer: function (data, options) {
+      var layer = new EventsLayer(data, options);
+      if (!options || options.mode !== "heat") { window.nkEvents = layer; }
+      return layer;
+    },
+    iso: iso
+  };
+})();
