@@ -43,12 +43,14 @@ origin_center, origin_zoom = ui.map_origin()
 # the drawn map as a small update (period_change), not a rebuilt map.
 span = ui.map_span(settings, view)
 shows_events = "events" in view.layers or "heat" in view.layers
+payload, payload_url = ui.map_events(settings, view, span) if shows_events else (None, None)
 m = build_map(
     span[1],
     layers=[n for n in view.layers if n not in ("events", "heat")],
     convention=view.convention,
     start=span[0],
-    events=ui.map_events(settings, view, span) if shows_events else None,
+    events=payload,
+    events_url=payload_url,
     heat="heat" in view.layers,
     draw_points="events" in view.layers,
     settings=settings,

@@ -15,7 +15,10 @@ JSON is also made safe to sit inside a <script> element.
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
+import os
+import threading
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -27,6 +30,7 @@ from branca.element import MacroElement, Template
 
 from geo.names import Convention, place_label
 from geo.schema import EVENT_TYPES, GEO_PRECISION, POPUP_COLUMNS, TIME_PRECISION
+from geo.settings import Settings, get_settings
 
 EVENT_COLOR = {
     "shelling": "#d62728",
@@ -208,8 +212,40 @@ def event_payload(
     )
 
 
+# Payload files kept in the served folder: the newest few (other sessions may still use them).
+KEEP_PUBLISHED = 12
+
+
+def publish(payload: EventPayload, settings: Settings | None = None) -> str:
+    """Write the payload where the app's static serving finds it; return its URL.
+
+    The dashboard's map then carries a URL instead of the payload: streamlit-folium re-renders
+    and hashes the map's script on every rerun, which at 100,000 events (11 MB of payload) cost
+    1.6 s per widget change (measured). The file is named by its content, written atomically
+    and never changed, so browsers may cache it.
+    """
+    settings = settings or get_settings()
+    folder = settings.data_dir
+    folder.mkdir(parents=True, exist_ok=True)
+    digest = hashlib.sha256(payload.json.encode("utf-8")).hexdigest()[:24]
+    name = f"events-{digest}.json"
+    path = folder / name
+    if not path.exists():
+        tmp = folder / f".{name}.{os.getpid()}.{threading.get_ident()}.tmp"
+        tmp.write_text(payload.json, encoding="utf-8")
+        os.replace(tmp, path)
+    else:
+        path.touch()  # recently used: kept by the pruning below
+    old = sorted(folder.glob("events-*.json"), key=lambda f: f.stat().st_mtime, reverse=True)
+    for stale in old[KEEP_PUBLISHED:]:
+        if stale != path:
+            stale.unlink(missing_ok=True)
+    return f"{settings.data_url}/{name}"
+
+
 class EventData(MacroElement):
-    """Decodes one payload in the page (once), for the event layers that draw it."""
+    """One payload in the page, for the event layers that draw it: inline (self-contained
+    exports) or fetched from `url` (the dashboard, see `publish`)."""
 
     _template = Template(
         """
@@ -218,19 +254,31 @@ class EventData(MacroElement):
           .nk-on-event .leaflet-tooltip:not(.nk-event-tip) { display: none; }
           .nk-on-event .leaflet-interactive, .nk-on-event.leaflet-container { cursor: pointer; }
           table.nk-popup td.nk-omitted { color: #777; font-style: italic; }
+          .nk-cells-note { position: absolute; z-index: 800; top: 10px; left: 50%;
+            transform: translateX(-50%); max-width: 60%; padding: 3px 8px; text-align: center;
+            background: rgba(255,255,255,.9); border: 1px solid #999; border-radius: 4px;
+            font: 12px/1.3 system-ui, sans-serif; pointer-events: none; }
+          .nk-events-error { position: absolute; z-index: 1000; top: 10px; left: 60px;
+            right: 60px; padding: 6px 10px; background: #fff3f3; border: 1px solid #c00;
+            color: #600; font: 13px/1.35 system-ui, sans-serif; border-radius: 4px; }
         </style>
         {% endmacro %}
         {% macro script(this, kwargs) %}
         {{ this.library }}
-        var {{ this.get_name() }} = NKMap.decode({{ this.payload.json }});
+        {%- if this.url %}
+        var {{ this.get_name() }} = NKMap.fetchSource({{ this.url | tojson }});
+        {%- else %}
+        var {{ this.get_name() }} = NKMap.source(NKMap.decode({{ this.payload.json }}));
+        {%- endif %}
         {% endmacro %}
         """
     )
 
-    def __init__(self, payload: EventPayload) -> None:
+    def __init__(self, payload: EventPayload, url: str | None = None) -> None:
         super().__init__()
         self._name = "EventData"
         self.payload = payload
+        self.url = url
         self.library = _library()
 
 
@@ -255,6 +303,7 @@ class EventsLayer(folium.map.Layer):
         p0: int | None = None,
         day: int | None = None,
         show: bool = True,
+        aggregate_above: int = AGGREGATE_ABOVE,
     ) -> None:
         super().__init__(name=name, overlay=True, control=True, show=show)
         self._name = "EventsLayer"
@@ -262,7 +311,7 @@ class EventsLayer(folium.map.Layer):
         self.layer_options = {
             "mode": mode,
             "name": "heat" if mode == "heat" else "events",
-            "aggregateAbove": AGGREGATE_ABOVE,
+            "aggregateAbove": aggregate_above,
         }
         if p0 is not None:
             self.layer_options["p0"] = p0

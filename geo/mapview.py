@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import json
+import threading
 from collections.abc import Iterable, Sequence
 
 import folium
 import geopandas as gpd
+import jinja2
 import pandas as pd
 from branca.element import MacroElement, Template
 
@@ -22,6 +25,41 @@ from geo.names import Convention, place_label
 from geo.playback import OPEN_END, OPEN_START, TimeControl, day_number
 from geo.schema import EVENT_TYPES
 from geo.settings import Settings, get_settings
+
+
+def _compile_templates_once() -> None:
+    """Compile each Jinja template source once per process.
+
+    folium and branca build a `Template(source)` per element instance (every layer, tooltip,
+    "add to map" call), and jinja2 compiles it anew each time: about 210 compilations and
+    0.12 s of every dashboard rerun, more than half of st_folium's time (measured with
+    cProfile). The sources are a few dozen constant strings, and a compiled template is a
+    pure function of its source, so the code objects are reused, as jinja2's own bytecode
+    cache does for templates it loads from files.
+    """
+    if getattr(jinja2.Environment.compile, "_nk_cached", False):
+        return
+    original = jinja2.Environment.compile
+    cache: dict[tuple, object] = {}
+    lock = threading.Lock()
+
+    def compile(self, source, name=None, filename=None, raw=False, defer_init=False):
+        if not isinstance(source, str):
+            return original(self, source, name, filename, raw, defer_init)
+        key = (id(self), source, name, filename, raw, defer_init)
+        with lock:
+            hit = cache.get(key)
+        if hit is None:
+            hit = original(self, source, name, filename, raw, defer_init)
+            with lock:
+                cache[key] = hit
+        return hit
+
+    compile._nk_cached = True
+    jinja2.Environment.compile = compile
+
+
+_compile_templates_once()
 
 # Centre and zoom that show Armenia, Azerbaijan and Nagorno-Karabakh together.
 DEFAULT_CENTER = (40.1, 46.4)
@@ -111,9 +149,34 @@ def _tooltip(gdf: gpd.GeoDataFrame, fields: Sequence[str], aliases: Sequence[str
     )
 
 
-def _geojson(gdf: gpd.GeoDataFrame, name: str, style, fields, aliases, **kw) -> folium.GeoJson:
+# GeoJSON text of reference features, by what they were derived from (layer, period, naming):
+# turning a GeoDataFrame into GeoJSON is most of the map's build time, and the dashboard
+# rebuilds the same map on every widget change.
+_GEOJSON_CACHE: dict[tuple, str] = {}
+_GEOJSON_CACHE_SIZE = 256
+_GEOJSON_LOCK = threading.Lock()
+
+
+def _geo_data(gdf: gpd.GeoDataFrame, key: tuple | None) -> dict:
+    if key is None:
+        return gdf.__geo_interface__
+    with _GEOJSON_LOCK:
+        text = _GEOJSON_CACHE.get(key)
+    if text is None:
+        text = json.dumps(gdf.__geo_interface__)
+        with _GEOJSON_LOCK:
+            if len(_GEOJSON_CACHE) >= _GEOJSON_CACHE_SIZE:
+                _GEOJSON_CACHE.pop(next(iter(_GEOJSON_CACHE)))
+            _GEOJSON_CACHE[key] = text
+    return json.loads(text)  # a fresh copy: folium may add to it
+
+
+def _geojson(
+    gdf: gpd.GeoDataFrame, name: str, style, fields, aliases, key: tuple | None = None, **kw
+) -> folium.GeoJson:
+    """A GeoJson layer of `gdf`; `key` names what `gdf` was derived from (cached GeoJSON)."""
     return folium.GeoJson(
-        gdf,
+        _geo_data(gdf, key),
         name=escape_text(name),
         style_function=style,
         tooltip=_tooltip(gdf, fields, aliases) if len(gdf) else None,
@@ -261,6 +324,7 @@ def build_map(
     *,
     start: str | dt.date | None = None,
     events: pd.DataFrame | EventPayload | None = None,
+    events_url: str | None = None,
     heat: bool = False,
     draw_points: bool = True,
     web_tiles: bool = False,
@@ -274,7 +338,9 @@ def build_map(
     With `start` before `day` a time control replays the period in the browser (events and
     reference layers follow it). `events` (a store frame, or its `event_payload` when the caller
     caches it) are drawn on top as circles (`draw_points`) and/or a density view (`heat`); the
-    browser shows those of the period and follows the time control. `web_tiles` adds
+    browser shows those of the period and follows the time control. With `events_url` (from
+    `eventlayer.publish`) the browser fetches the payload instead of the page carrying it.
+    `web_tiles` adds
     OpenStreetMap tiles for users online (never the default: the vector basemap works with no
     internet).
     """
@@ -314,6 +380,7 @@ def build_map(
             lambda f: {"color": "#8c8c8c", "weight": 1, "fillColor": "#f5f2ea", "fillOpacity": 1},
             ["name", "iso_a3", "source"],
             ["Country", "ISO", "Source"],
+            key=("countries", convention, settings),
         ).add_to(m)
 
     if "control" in layers:
@@ -329,6 +396,7 @@ def build_map(
                 lambda f: CONTROL_STYLE.get(f["properties"]["kind"], CONTROL_STYLE["held_area"]),
                 ["name", "holder", "valid_from", "valid_to", "accuracy", "source"],
                 ["", "Held by", "From", "To", "Accuracy", "Source"],
+                key=("areas", start, day, convention, settings),
             )
             areas_layer.add_to(group)
             timed_refs.append(areas_layer)
@@ -339,6 +407,7 @@ def build_map(
                 None,
                 ["name", "valid_from", "status", "note", "source"],
                 ["", "Announced", "Status", "Note", "Source"],
+                key=("captures", start, day, convention, settings),
                 marker=folium.CircleMarker(
                     radius=5,
                     color="#ffffff",
@@ -371,6 +440,7 @@ def build_map(
             lambda f: {"color": "#3f007d", "weight": 2, "dashArray": "2 5", "fill": False},
             ["label", "accuracy", "source"],
             ["", "Accuracy", "Source"],
+            key=("nkao", day, convention, settings),
         ).add_to(m)
         legend.append((_swatch_line("#3f007d", dash=True), "NKAO boundary (1923-1991)"))
 
@@ -384,6 +454,7 @@ def build_map(
                 lambda f: {"color": CONTACT_LINE_COLOR, "weight": 3},
                 ["name", "valid_from", "valid_to", "accuracy", "source"],
                 ["", "From", "To", "Accuracy", "Source"],
+                key=("contact_line", start, day, convention, settings),
             )
             lines_layer.add_to(m)
             timed_refs.append(lines_layer)
@@ -399,6 +470,7 @@ def build_map(
             _pipeline_style,
             ["name", "commodity", "operator", "length_km", "opened", "waypoints", "accuracy"],
             ["", "Carries", "Operator", "Length (km)", "Opened", "Via", "Accuracy"],
+            key=("pipelines", day, convention, settings),
         ).add_to(m)
         legend.append((_swatch_line(COMMODITY_COLOR["oil"]), "Oil pipeline (schematic)"))
         legend.append((_swatch_line(COMMODITY_COLOR["gas"], dash=True), "Gas pipeline (schematic)"))
@@ -413,6 +485,7 @@ def build_map(
                 None,
                 ["label", "kind", "note", "accuracy"],
                 ["", "Type", "Note", "Accuracy"],
+                key=("sites", str(kind), day, convention, settings),
                 marker=folium.CircleMarker(
                     radius=5,
                     color="#ffffff",
@@ -432,7 +505,7 @@ def build_map(
     if events is not None:
         payload = events if isinstance(events, EventPayload) else event_payload(events, convention)
         if payload.count:
-            data = EventData(payload)
+            data = EventData(payload, events_url)
             data.add_to(m)
             period = {"p0": day_number(start, OPEN_START), "day": day_number(day, OPEN_END)}
             if heat:

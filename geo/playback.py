@@ -145,6 +145,9 @@ class TimeControl(MacroElement):
             stop(); state.day = Math.max(state.start, Math.min(d, state.end)); apply();
           }
 
+          // Fetched events arrive after the map is drawn: count and draw them then.
+          map.on("nkeventsready", apply);
+
           var Control = L.Control.extend({ onAdd: function () { return div; } });
           new Control({ position: "bottomleft" }).addTo(map);
           setPeriod(start, end);

@@ -33,6 +33,9 @@ class Settings:
     vendor_dir: Path = field(default=REPO_ROOT / "static" / "vendor")
     # URL prefix under which the browser fetches vendor assets from the running app.
     vendor_url: str = "/app/static/vendor"
+    # Event payloads the app writes for the browser to fetch (git-ignored), and their URL.
+    data_dir: Path = field(default=REPO_ROOT / "static" / "data")
+    data_url: str = "/app/static/data"
     # Git-ignored folder for run-time state (stores, caches); never inside data/.
     var_dir: Path = field(default=REPO_ROOT / "var")
     # Web tiles are an option for users online; the default basemap is vector data.
@@ -56,6 +59,8 @@ class Settings:
             static_dir=static_dir,
             vendor_dir=_path("NKMAP_VENDOR_DIR", static_dir / "vendor"),
             vendor_url=os.environ.get("NKMAP_VENDOR_URL", "/app/static/vendor").rstrip("/"),
+            data_dir=_path("NKMAP_DATA_DIR", static_dir / "data"),
+            data_url=os.environ.get("NKMAP_DATA_URL", "/app/static/data").rstrip("/"),
             var_dir=var_dir,
             web_tiles=os.environ.get("NKMAP_WEB_TILES", "").lower() in {"1", "true", "yes"},
             nominatim_user_agent=os.environ.get("NKMAP_NOMINATIM_USER_AGENT", "").strip()

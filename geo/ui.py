@@ -11,7 +11,7 @@ from dataclasses import replace
 import pandas as pd
 import streamlit as st
 
-from geo.eventlayer import EventPayload, event_payload
+from geo.eventlayer import EventPayload, event_payload, publish
 from geo.filters import ALL_LAYERS, FIRST_DAY, LAST_DAY, PRESETS, View, filter_events
 from geo.layers import LAYER_TITLES
 from geo.names import Convention
@@ -71,12 +71,16 @@ def _event_payload(
     return event_payload(events, convention)
 
 
-def map_events(settings: Settings, view: View, span: tuple[dt.date, dt.date]) -> EventPayload:
+def map_events(
+    settings: Settings, view: View, span: tuple[dt.date, dt.date]
+) -> tuple[EventPayload, str]:
     """The filtered events of the whole map span, encoded for the browser (cached per store
-    version, filters and naming convention: a period change reuses it)."""
+    version, filters and naming convention: a period change reuses it), and the URL the
+    browser fetches them from."""
     store = open_store(settings.db_path)
     filters = replace(view, start=span[0], end=span[1], layers=(), center=None, zoom=None)
-    return _event_payload(str(store.path), store.version(), *span, filters, view.convention)
+    payload = _event_payload(str(store.path), store.version(), *span, filters, view.convention)
+    return payload, publish(payload, settings)
 
 
 def _init_from_url() -> None:

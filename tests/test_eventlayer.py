@@ -135,3 +135,29 @@ def test_heat_alone_sends_the_events_without_circles():
         .render()
     )
     assert "Event density (heat)" in html and "Events (4)" not in html
+
+
+def test_published_payload_is_named_by_content_and_old_files_are_pruned(tmp_path):
+    import dataclasses
+    import os
+
+    from geo.eventlayer import KEEP_PUBLISHED, publish
+    from geo.settings import Settings
+
+    settings = dataclasses.replace(
+        Settings(), data_dir=tmp_path / "data", data_url="/app/static/data"
+    )
+    payload = event_payload(_events())
+    url = publish(payload, settings)
+    name = url.rsplit("/", 1)[1]
+    assert url.startswith("/app/static/data/events-") and name.endswith(".json")
+    assert (tmp_path / "data" / name).read_text("utf-8") == payload.json
+    assert publish(payload, settings) == url  # same content, same file
+    for i in range(KEEP_PUBLISHED + 3):
+        other = event_payload(_events(), "armenian" if i % 2 else "azerbaijani")
+        stale = publish(dataclasses.replace(other, json=other.json + " " * i), settings)
+        os.utime(tmp_path / "data" / stale.rsplit("/", 1)[1], (i, i))  # older than `url`
+    publish(payload, settings)
+    files = sorted(p.name for p in (tmp_path / "data").glob("events-*.json"))
+    assert len(files) == KEEP_PUBLISHED and name in files
+    assert not list((tmp_path / "data").glob(".*.tmp"))
