@@ -1,0 +1,150 @@
+"""`python bench/run.py`: run the chosen parts at each size and report them side by side."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+import sys
+import tempfile
+import traceback
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from bench.dataset import Dataset
+from bench.machine import machine_info
+from bench.report import results_markdown
+from bench.results import Measurement, table
+
+PARTS = ("ingest", "filter", "map", "browser", "app", "snapshot")
+DEFAULT_SIZES = (10_000, 100_000, 1_000_000)
+RESULTS_MD = Path(__file__).resolve().parent / "RESULTS.md"
+
+
+def _log(message: str) -> None:
+    print(f"[bench] {message}", file=sys.stderr, flush=True)
+
+
+def _parts(value: str) -> list[str]:
+    parts = [p.strip() for p in value.split(",") if p.strip()]
+    unknown = [p for p in parts if p not in PARTS]
+    if unknown:
+        raise argparse.ArgumentTypeError(f"unknown part(s) {unknown}; choose from {PARTS}")
+    return parts
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python bench/run.py",
+        description="Benchmarks of the conflict map, each beside a baseline. Progress goes "
+        "to stderr; the table (or --json) to stdout.",
+    )
+    p.add_argument(
+        "--events",
+        type=int,
+        nargs="+",
+        default=list(DEFAULT_SIZES),
+        metavar="N",
+        help="sizes to run (default: 10000 100000 1000000)",
+    )
+    p.add_argument(
+        "--only",
+        type=_parts,
+        default=list(PARTS),
+        help=f"comma-separated parts (default: all): {','.join(PARTS)}",
+    )
+    p.add_argument("--json", action="store_true", help="print the results as JSON")
+    p.add_argument("--write", action="store_true", help=f"regenerate {RESULTS_MD.name}")
+    p.add_argument("--seed", type=int, default=1, help="synthetic data seed (default 1)")
+    p.add_argument(
+        "--workdir",
+        type=Path,
+        help="keep CSVs, stores and pages here (reused when present); default: a temp dir",
+    )
+    p.add_argument("--naive-map-cap", type=int, default=100_000, help="default 100000")
+    p.add_argument("--naive-browser-cap", type=int, default=10_000, help="default 10000")
+    p.add_argument(
+        "--time-limit", type=float, default=90.0, help="seconds per naive page (default 90)"
+    )
+    p.add_argument("--repeat", type=int, default=5, help="filter runs, median (default 5)")
+    return p
+
+
+def _runners(args: argparse.Namespace) -> dict[str, Callable[[Dataset], list[Measurement]]]:
+    # Imported here: the browser parts pull in Playwright only when they run.
+    from bench.mapbuild import measure_map
+    from bench.store_bench import measure_filter, measure_ingest
+
+    def browser(data: Dataset) -> list[Measurement]:
+        from bench.browser import measure_browser
+
+        return measure_browser(data, args.naive_browser_cap, args.time_limit)
+
+    def app(data: Dataset) -> list[Measurement]:
+        from bench.dashboard import measure_app
+
+        return measure_app(data)
+
+    def snapshot(data: Dataset) -> list[Measurement]:
+        from bench.snapshots import measure_snapshot
+
+        return [measure_snapshot(data)]
+
+    return {
+        "ingest": lambda d: [measure_ingest(d)],
+        "filter": lambda d: [measure_filter(d, args.repeat)],
+        "map": lambda d: measure_map(d, args.naive_map_cap),
+        "browser": browser,
+        "app": app,
+        "snapshot": snapshot,
+    }
+
+
+def run(args: argparse.Namespace, workdir: Path) -> tuple[list[Measurement], list[str]]:
+    """Every chosen part at every size, in order; a part that fails is reported, not fatal."""
+    runners = _runners(args)
+    measurements: list[Measurement] = []
+    errors: list[str] = []
+    for n in args.events:
+        data = Dataset(n, workdir / f"n{n}", seed=args.seed, log=_log)
+        data.folder.mkdir(parents=True, exist_ok=True)
+        for part in (p for p in PARTS if p in args.only):
+            _log(f"{part} at {n:,} events")
+            try:
+                got = runners[part](data)
+            except Exception as exc:  # noqa: BLE001 - one broken part must not lose the rest
+                traceback.print_exc(file=sys.stderr)
+                errors.append(f"{part} at {n:,} events: {type(exc).__name__}: {exc}")
+                continue
+            for m in got:
+                _log(f"  {m.measure}: ours {m.ours} {m.unit}, baseline {m.baseline}")
+            measurements += got
+    return measurements, errors
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    command = "python bench/run.py " + shlex.join(sys.argv[1:] if argv is None else list(argv))
+    machine = machine_info()
+    if args.workdir:
+        args.workdir.mkdir(parents=True, exist_ok=True)
+        measurements, errors = run(args, args.workdir)
+    else:
+        with tempfile.TemporaryDirectory(prefix="nkmap-bench-") as tmp:
+            measurements, errors = run(args, Path(tmp))
+    if args.write:
+        RESULTS_MD.write_text(results_markdown(machine, measurements, command, errors))
+        _log(f"wrote {RESULTS_MD}")
+    if args.json:
+        doc = {
+            "command": command,
+            "machine": machine,
+            "results": [m.as_dict() for m in measurements],
+            "errors": errors,
+        }
+        print(json.dumps(doc, indent=2, default=str))
+    else:
+        print(table(measurements))
+        for e in errors:
+            print(f"FAILED: {e}")
+    return 1 if errors else 0

@@ -1,0 +1,125 @@
+"""The benchmark harness works (quick smoke tests). Never asserts on wall-clock time."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+if str(REPO) not in sys.path:  # bench/ is a folder of the repo, not an installed package
+    sys.path.insert(0, str(REPO))
+
+from bench import synth  # noqa: E402
+from bench.memory import PeakSampler, tree  # noqa: E402
+from bench.report import results_markdown  # noqa: E402
+from bench.results import Measurement, target_for  # noqa: E402
+from geo.ingest import REGION, plan_import  # noqa: E402
+from geo.schema import COLUMN_NAMES, EVENT_TYPES, SIDES  # noqa: E402
+from geo.store import SQLiteStore  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def synthetic_csv(tmp_path_factory) -> Path:
+    return synth.write_csv(tmp_path_factory.mktemp("synth") / "events.csv", 500, seed=3)
+
+
+def test_synthetic_events_pass_validation_with_zero_rejects(synthetic_csv, tmp_path):
+    store = SQLiteStore(tmp_path / "events.sqlite")
+    plan = plan_import(synthetic_csv.read_bytes(), store, source_name="synth")
+    assert plan.format == "native"
+    assert plan.rejects == []
+    assert len(plan.inserts) == 500
+    assert plan.geocoded == 0  # every row has its coordinates
+
+
+def test_synthetic_events_look_like_the_region_and_say_they_are_synthetic(synthetic_csv):
+    frame = pd.read_csv(synthetic_csv, keep_default_na=False)
+    assert tuple(frame.columns) == COLUMN_NAMES
+    assert frame["source"].str.startswith("Synthetic benchmark data").all()
+    lon_min, lat_min, lon_max, lat_max = REGION
+    assert frame["latitude"].between(lat_min, lat_max).all()
+    assert frame["longitude"].between(lon_min, lon_max).all()
+    years = frame["event_date"].str[:4].astype(int)
+    assert years.between(2016, 2023).all()
+    assert set(frame["side"]) <= set(SIDES)
+    assert 0.25 < (frame["fatalities"] == "").mean() < 0.55  # unknown stays blank, not 0
+    assert 0.03 < (frame["date_end"] != "").mean() < 0.2  # some multi-day events
+    assert frame["notes"].str.contains('[<&"]').any()  # text that must stay text
+
+
+def test_synthetic_data_is_seeded_and_covers_every_type_and_side():
+    a = synth.events_frame(3000, seed=5)
+    assert a.equals(synth.events_frame(3000, seed=5))
+    assert not a.equals(synth.events_frame(3000, seed=6))
+    assert set(a["event_type"]) == set(EVENT_TYPES)
+    assert set(a["side"]) == set(SIDES)
+    assert set(synth.TYPE_WEIGHTS) == set(EVENT_TYPES)
+
+
+def test_synthetic_places_are_the_curated_places():
+    places = synth.curated_places().frame
+    curated = pd.read_csv(REPO / "data" / "events" / "events.csv")
+    assert set(places["location"]) <= set(curated["location"])
+
+
+def test_run_prints_json_with_every_measure_of_the_chosen_parts(tmp_path):
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    out = subprocess.run(
+        [sys.executable, str(REPO / "bench" / "run.py"), "--events", "300"]
+        + ["--only", "ingest,filter,map", "--json", "--workdir", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+        check=False,
+    )
+    assert out.returncode == 0, out.stderr[-3000:]
+    doc = json.loads(out.stdout)
+    assert doc["errors"] == []
+    assert {"cpu_count", "cpu_model", "ram_gb", "chromium", "python", "pandas", "sqlite"} <= set(
+        doc["machine"]
+    )
+    measures = {r["measure"] for r in doc["results"]}
+    assert measures == {"ingest", "filter", "map_build", "map_payload"}
+    for r in doc["results"]:
+        assert {"events", "ours", "baseline", "ratio", "unit", "target", "met", "note"} <= set(r)
+        assert r["events"] == 300
+        assert r["ours"] is not None and r["baseline"] is not None
+    ingest = next(r for r in doc["results"] if r["measure"] == "ingest")
+    assert ingest["extra"]["inserted"] == 300 and ingest["extra"]["rejected"] == 0
+    filtered = next(r for r in doc["results"] if r["measure"] == "filter")
+    assert filtered["extra"]["rows"] > 0 and "DIFFER" not in filtered["note"]
+
+
+def test_targets_are_judged_at_their_size_only():
+    fast = Measurement("ingest", 1_000_000, 12.0, 4.0, "s")
+    slow = Measurement("ingest", 1_000_000, 12.0, 2.0, "s")  # 6x pandas
+    small = Measurement("ingest", 10_000, 1.0, 0.1, "s")
+    assert fast.ratio == 3.0
+    assert fast.as_dict()["met"] is True
+    assert slow.as_dict()["met"] is False
+    assert target_for(small) is None
+    unfinished = Measurement("draw", 100_000, None, None, "s", note="did not finish in 90 s")
+    assert unfinished.ratio is None and unfinished.as_dict()["met"] is None
+    memory = Measurement("browser_memory", 1_000_000, 900.0, None, "MB", extra={"mode": "points"})
+    assert memory.as_dict()["met"] is False  # not aggregated at low zoom
+
+
+def test_results_markdown_has_the_machine_and_the_table():
+    text = results_markdown(
+        {"cpu_count": 2, "cpu_model": "Test CPU", "chromium": "Chromium 1"},
+        [Measurement("snapshot", 10_000, 1.5, 1.0, "s", note="baseline: no events")],
+        "python bench/run.py --events 10000",
+    )
+    assert "| CPUs | 2 |" in text and "Test CPU" in text
+    assert "| snapshot | 10,000 | 1.5 s | 1 s | 1.50 | ≤ 2 s | met |" in text
+
+
+def test_peak_sampler_reads_this_process():
+    with PeakSampler(lambda: tree(os.getpid()), interval=0.01) as memory:
+        bytearray(1024 * 1024)
+    assert memory.samples >= 2 and memory.peak > 0
