@@ -210,13 +210,17 @@ class Legend(MacroElement):
         """
     )
 
-    def __init__(self, rows: Iterable[tuple[str, str]], title: str) -> None:
+    def __init__(self, rows: Iterable[tuple[str, ...]], title: str) -> None:
+        """`rows`: (swatch HTML, label) or (swatch HTML, label, event type code); rows of an
+        event type are shown only while the map shows events of that type."""
         super().__init__()
         self._name = "Legend"
         self.title = f"<b>{escape_text(title)}</b>"
+        codes = list(EVENT_TYPES)
         parts = []
-        for swatch, label in rows:
-            parts.append(f"<div>{swatch} {escape_text(label)}</div>")
+        for swatch, label, *kind in rows:
+            attr = f' data-nk-type="{codes.index(kind[0])}"' if kind else ""
+            parts.append(f"<div{attr}>{swatch} {escape_text(label)}</div>")
         self.body = "".join(parts)
 
 
@@ -366,6 +370,11 @@ def build_map(
     )
     # folium drops max_zoom when tiles=None; MarkerCluster then throws (DESIGN.md trap).
     m.options["max_zoom"] = MAX_ZOOM
+    # Only Leaflet: folium also loads jQuery, Bootstrap, Font Awesome and awesome-markers,
+    # which nothing here uses; inlined in a snapshot page they were 2.3 MB of its 2.4 MB, and
+    # parsing them (and waiting for their fonts) most of a PNG export's drawing time.
+    m.default_js = [(n, u) for n, u in m.default_js if n == "leaflet"]
+    m.default_css = [(n, u) for n, u in m.default_css if n == "leaflet_css"]
     BasemapStyle().add_to(m)
     if web_tiles:
         folium.TileLayer("OpenStreetMap", name="OpenStreetMap (online)", overlay=False).add_to(m)
@@ -517,7 +526,7 @@ def build_map(
                 points.add_to(m)
                 timed_events.append(points)
                 for kind in payload.types:
-                    legend.append((_swatch_dot(EVENT_COLOR[kind]), EVENT_TYPES[kind]))
+                    legend.append((_swatch_dot(EVENT_COLOR[kind]), EVENT_TYPES[kind], kind))
                 legend.append(
                     (
                         '<span style="display:inline-block;width:9px;height:9px;'

@@ -94,6 +94,14 @@ class TimeControl(MacroElement):
             var day = state.day, w = state.windowDays, n = 0;
             // Event layers filter their own typed arrays (geo/js/events.js).
             eventGroups.forEach(function (layer) { n = layer.setTime(state.start, day, w); });
+            // The legend lists the event types shown now, not every type of the data.
+            var shownTypes = eventGroups.length ? eventGroups[0].typesShown : null;
+            if (shownTypes) {
+              var legendRows = document.querySelectorAll(".nk-legend [data-nk-type]");
+              legendRows.forEach(function (row) {
+                row.style.display = shownTypes[+row.getAttribute("data-nk-type")] ? "" : "none";
+              });
+            }
             refs.forEach(function (e) {
               show(e, function (p) { return p.d0 <= day && day <= p.d1; });
             });

@@ -245,9 +245,13 @@
 
     typeLabel: function (i) { return this.data.types[this.data.type[i]].label; },
 
+    // How many events pass the time filter; also which types they have (typesShown).
     _count: function () {
-      var test = this._visible(), n = 0;
-      for (var i = 0; i < this.data.n; i++) { if (test(i)) { n++; } }
+      var test = this._visible(), n = 0, types = [], type = this.data.type;
+      for (var i = 0; i < this.data.n; i++) {
+        if (test(i)) { n++; types[type[i]] = true; }
+      }
+      this.typesShown = types;
       return n;
     },
 

@@ -160,6 +160,14 @@ def test_playback_steps_through_the_period_in_the_browser(app_url: str, page: Pa
     first_day = int(control.get_attribute("data-shown"))
     assert 0 < first_day < everything
     assert len(_shown_types(frame)) == first_day
+    # The legend lists the event types on the map now, not every type of the data.
+    legend = frame.locator(".nk-legend [data-nk-type]")
+    listed = {
+        legend.nth(i).inner_text().strip()
+        for i in range(legend.count())
+        if legend.nth(i).is_visible()
+    }
+    assert listed == set(_shown_types(frame))
     kinds = {f.get("kind") for f in _features(frame)}
     assert "contested_area" in kinds and "corridor" not in kinds
     frame.locator(".nk-play").click()
