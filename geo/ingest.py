@@ -13,11 +13,12 @@ import csv
 import datetime as dt
 import hashlib
 import io
-import json
 import math
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+
+import numpy as np
 
 from geo.errors import InputError
 from geo.schema import (
@@ -30,7 +31,7 @@ from geo.schema import (
     VERIFICATION,
     Kind,
 )
-from geo.store import ApplyResult, EventStore, Record
+from geo.store import ApplyResult, EventStore, Record, RecordFrame, content_hash, content_hashes
 
 # Coordinates outside this box (lon/lat) are "far outside the region": the South Caucasus with
 # the pipelines' ends (Ceyhan, Novorossiysk) and a margin.
@@ -235,8 +236,8 @@ class ImportPlan:
     ignored_columns: list[str]
     date_order: str
     rows: int = 0
-    inserts: list[Record] = field(default_factory=list)
-    updates: list[Record] = field(default_factory=list)
+    inserts: Sequence[Record] = field(default_factory=list)
+    updates: Sequence[Record] = field(default_factory=list)
     duplicates: list[str] = field(default_factory=list)
     rejects: list[RowIssue] = field(default_factory=list)
     warnings: list[RowIssue] = field(default_factory=list)
@@ -457,6 +458,8 @@ def _int(column: str, raw: str | None) -> int | None:
         raise _Reject(column, raw, "not a whole number") from None
     if not math.isfinite(number) or number != int(number):
         raise _Reject(column, raw, "not a whole number")
+    if abs(number) > 2**53:  # beyond this a float has lost digits (and SQLite stops at 2**63)
+        raise _Reject(column, raw, "too large to be a count")
     minimum = BY_NAME[column].minimum
     if minimum is not None and number < minimum:
         raise _Reject(column, raw, f"must be {minimum:g} or more")
@@ -481,15 +484,6 @@ def _float(column: str, raw: str | None) -> float | None:
 
 def _in_box(box: tuple[float, float, float, float], lat: float, lon: float) -> bool:
     return box[0] <= lon <= box[2] and box[1] <= lat <= box[3]
-
-
-def content_hash(values: Mapping[str, object]) -> str:
-    payload = {
-        k: (v.isoformat() if isinstance(v, dt.date) else v)
-        for k, v in values.items()
-        if v is not None
-    }
-    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
 
 def derived_id(values: Mapping[str, object]) -> str:
@@ -711,7 +705,52 @@ def plan_import(
     max_rows: int = MAX_ROWS,
 ) -> ImportPlan:
     """What importing `data` would do. Raises InputError for a file that cannot be read at all
-    (encoding, header, ambiguous dates, too large); row problems become rejects."""
+    (encoding, header, ambiguous dates, too large); row problems become rejects.
+
+    Rows are checked column-wise (geo.ingest_fast); any row a fast check cannot vouch for goes
+    through the row-wise rules, so the plan is the one `plan_import_rowwise` makes. The plan's
+    inserts and updates are RecordFrames (columns, not a dict per row).
+    """
+    return _plan(
+        data,
+        store,
+        columnar=True,
+        source_name=source_name,
+        fmt=fmt,
+        overrides=overrides,
+        date_format=date_format,
+        geocoder=geocoder,
+        progress=progress,
+        max_bytes=max_bytes,
+        max_rows=max_rows,
+    )
+
+
+def plan_import_rowwise(data: bytes, store: EventStore, **options) -> ImportPlan:
+    """The reference for `plan_import` (same options and result): csv module, one row at a
+    time, a Record per valid row. Slow on big files; it defines the rules tests compare to."""
+    options.setdefault("source_name", "upload")
+    for key, default in (("fmt", "auto"), ("max_bytes", MAX_BYTES), ("max_rows", MAX_ROWS)):
+        options.setdefault(key, default)
+    for key in ("overrides", "date_format", "geocoder", "progress"):
+        options.setdefault(key, None)
+    return _plan(data, store, columnar=False, **options)
+
+
+def _plan(
+    data: bytes,
+    store: EventStore,
+    *,
+    columnar: bool,
+    source_name: str,
+    fmt: str,
+    overrides: Mapping[str, str] | None,
+    date_format: str | None,
+    geocoder,
+    progress: Progress | None,
+    max_bytes: int,
+    max_rows: int,
+) -> ImportPlan:
     if len(data) > max_bytes:
         raise InputError(
             f"the file is {len(data) / 1e6:.1f} MB; the limit is {max_bytes / 1e6:.0f} MB"
@@ -720,35 +759,49 @@ def plan_import(
         from geo.geocode import get_geocoder
 
         geocoder = get_geocoder("offline")
+    from geo import ingest_fast
+
     text, encoding = decode(data)
     delimiter = sniff_delimiter(text)
-    records = list(read_records(text, delimiter))
-    if not records:
-        raise InputError("the file is empty")
-    header_line, header = records[0]
+    body = ingest_fast.fast_body(data, encoding, text, delimiter) if columnar else None
+    if body is None:
+        records = list(read_records(text, delimiter))
+        if not records:
+            raise InputError("the file is empty")
+        header_line, header = records[0]
+        n_rows = len(records) - 1
+    else:
+        records, header_line, header, n_rows = [], 1, body.header, body.rows
+    del text  # the columns hold the content now; a big file's text is hundreds of MB
     header = [h.strip() for h in header]
     if header_line != 1 or not any(header):
         raise InputError("the first line must be a header row", line=1)
     dupes = sorted({h for h in header if header.count(h) > 1})
     if dupes:
         raise InputError(f"the header repeats columns: {', '.join(dupes)}", line=1)
-    body = records[1:]
-    if len(body) > max_rows:
-        raise InputError(f"the file has {len(body):,} rows; the limit is {max_rows:,}")
+    if n_rows > max_rows:
+        raise InputError(f"the file has {n_rows:,} rows; the limit is {max_rows:,}")
     detected = detect_format(header) if fmt == "auto" else fmt
     if detected not in ("native", "acled", "ucdp", "generic"):
         raise InputError("format must be auto, native, acled, ucdp or generic", value=fmt)
     mapping, ignored = column_mapping(header, detected, overrides)
     index = {dest: header.index(src) for src, dest in mapping.items()}
+    if columnar and body is None:
+        body = ingest_fast.body_from_records(records)
+        records = []
 
     date_cols = [index[c] for c in ("event_date", "date_end") if c in index]
-    order = (
-        "given"
-        if date_format
-        else decide_date_order(
-            _clean(fields[i]) or "" for _, fields in body for i in date_cols if i < len(fields)
+    if date_format:
+        order = "given"
+    elif body is not None:
+        order = decide_date_order(_unusual_dates(body, date_cols))
+    else:
+        order = decide_date_order(
+            _clean(fields[i]) or ""
+            for _, fields in records[1:]
+            for i in date_cols
+            if i < len(fields)
         )
-    )
     plan = ImportPlan(
         source_name=source_name,
         encoding=encoding,
@@ -757,33 +810,152 @@ def plan_import(
         mapping=mapping,
         ignored_columns=ignored,
         date_order=order,
-        rows=len(body),
+        rows=n_rows,
     )
+    if "source" not in mapping.values():
+        plan.warnings.append(
+            RowIssue(
+                None,
+                "source",
+                None,
+                f"the file has no source column: recorded as 'User upload: {source_name}'",
+            )
+        )
+    converter = _RowConverter(
+        detected, order, date_format, geocoder, f"User upload: {source_name}", None
+    )
+    if body is not None:
+        _plan_columns(plan, body, index, converter, store, progress)
+    else:
+        _plan_rows(plan, records[1:], len(header), index, converter, store, progress)
+    plan.geocoded = converter.geocoded
+    return plan
+
+
+def _unusual_dates(body, date_cols: list[int]) -> list[str]:
+    """The cleaned date cells that are not plain YYYY-MM-DD: all decide_date_order needs."""
+    from geo import ingest_fast
+
+    values: list[str] = []
+    for i in date_cols:
+        values.extend(_clean(v) or "" for v in ingest_fast.unusual_dates(body.columns[i]))
+        values.extend(_clean(f[i]) or "" for f in body.misfit_fields if i < len(f))
+    return values
+
+
+def _plan_columns(plan, body, index, converter, store, progress) -> None:
+    """The columnar path: fast rows checked column-wise, the rest by the row-wise converter;
+    issues come out in the order the row-wise reference gives them."""
+    from geo import ingest_fast
+
+    rejects: list[tuple[int, RowIssue]] = [
+        (
+            pos,
+            RowIssue(
+                line, None, None, f"the row has {n} fields, the header has {len(body.header)}"
+            ),
+        )
+        for pos, line, n in body.misfits
+    ]
+    warnings: list[tuple[int, int, RowIssue]] = []
+    where = {"pos": 0}
+
+    def warn(line, column, value, reason):
+        warnings.append((where["pos"], len(warnings), RowIssue(line, column, value, reason)))
+
+    converter.warn = warn
+    n = len(body.lines)
+    chunk = max(200, -(-n // 10))
+    frames = []
+    for start in range(0, n, chunk):
+        size = min(chunk, n - start)
+        columns = {dest: body.columns[i].slice(start, size) for dest, i in index.items()}
+        checked = ingest_fast.check_chunk(
+            columns,
+            size,
+            fmt=converter.fmt,
+            date_format=converter.date_format,
+            default_source=converter.default_source,
+            country=converter._country,
+            type_code=lambda v: TYPE_SYNONYMS.get(v.lower()),
+            side_code=lambda v: SIDE_SYNONYMS.get(v.lower()),
+        )
+        frames.append(checked.frame.assign(_row=checked.frame["_row"] + start))
+        converted, rows = [], []
+        for row, raw in zip(
+            checked.slow + start,
+            ingest_fast.rows_as_dicts(columns, checked.slow, _clean),
+            strict=True,
+        ):
+            line, where["pos"] = int(body.lines[row]), int(body.positions[row])
+            try:
+                converted.append(converter.convert(line, raw))
+                rows.append(row)
+            except _Reject as r:
+                rejects.append((where["pos"], RowIssue(line, r.column, r.value, r.reason)))
+        if converted:
+            frames.append(ingest_fast.frame_from_values(converted).assign(_row=rows))
+        if progress:
+            progress(min(plan.rows, round((start + size) * plan.rows / n)), plan.rows)
+    if progress and n == 0 and plan.rows:
+        progress(plan.rows, plan.rows)
+
+    valid = ingest_fast.concat_rows(frames)
+    valid["content_hash"] = content_hashes(valid)
+    lines, positions = body.lines[valid["_row"]], body.positions[valid["_row"]]
+    again = ingest_fast.repeated(valid["event_id"])
+    if again.any():
+        ids = valid["event_id"].tolist()
+        hashes = valid["content_hash"].tolist()
+        first: dict[str, tuple[int, str]] = {}
+        for i in range(len(valid)):
+            if not again[i]:
+                first.setdefault(ids[i], (int(lines[i]), hashes[i]))
+                continue
+            line, event_id = int(lines[i]), ids[i]
+            earlier = first[event_id]
+            if earlier[1] == hashes[i]:
+                plan.duplicates.append(event_id)
+                issue = RowIssue(line, "event_id", event_id, f"repeats line {earlier[0]}")
+                warnings.append((int(positions[i]), len(warnings), issue))
+            else:
+                reason = f"same event_id as line {earlier[0]} with different content"
+                rejects.append((int(positions[i]), RowIssue(line, "event_id", event_id, reason)))
+        valid = valid[~again]
+    rejects.sort(key=lambda item: item[0])
+    warnings.sort(key=lambda item: item[:2])
+    plan.rejects.extend(issue for _, issue in rejects)
+    plan.warnings.extend(issue for _, _, issue in warnings)
+
+    valid = RecordFrame(valid.drop(columns="_row"))
+    ids = valid.event_ids()
+    stored = store.hashes(ids)
+    if not stored:
+        plan.inserts = valid
+        return
+    old = np.array([stored.get(i) for i in ids], dtype=object)
+    new = np.equal(old, None)
+    same = ~new & (old == np.asarray(valid.frame["content_hash"], dtype=object))
+    plan.inserts = RecordFrame(valid.frame[new])
+    plan.duplicates.extend(i for i, s in zip(ids, same, strict=True) if s)
+    plan.updates = RecordFrame(valid.frame[~new & ~same])
+
+
+def _plan_rows(plan, body, width, index, converter, store, progress) -> None:
+    """The row-wise reference: one dict and one Record per row."""
 
     def warn(line, column, value, reason):
         plan.warnings.append(RowIssue(line, column, value, reason))
 
-    if "source" not in mapping.values():
-        warn(
-            None,
-            "source",
-            None,
-            f"the file has no source column: recorded as 'User upload: {source_name}'",
-        )
-    converter = _RowConverter(
-        detected, order, date_format, geocoder, f"User upload: {source_name}", warn
-    )
+    converter.warn = warn
     seen: dict[str, tuple[int, str]] = {}
     valid: list[Record] = []
     total = len(body)
     for n, (line, fields) in enumerate(body, start=1):
-        if len(fields) != len(header):
+        if len(fields) != width:
             plan.rejects.append(
                 RowIssue(
-                    line,
-                    None,
-                    None,
-                    f"the row has {len(fields)} fields, the header has {len(header)}",
+                    line, None, None, f"the row has {len(fields)} fields, the header has {width}"
                 )
             )
         else:
@@ -812,7 +984,6 @@ def plan_import(
                     )
         if progress and (n % 200 == 0 or n == total):
             progress(n, total)
-    plan.geocoded = converter.geocoded
 
     stored = store.hashes(r.event_id for r in valid)
     for record in valid:
@@ -823,7 +994,6 @@ def plan_import(
             plan.duplicates.append(record.event_id)
         else:
             plan.updates.append(record)
-    return plan
 
 
 def apply_plan(plan: ImportPlan, store: EventStore, *, strict: bool = False) -> ApplyResult:

@@ -365,6 +365,11 @@ class _Renderer:
                 # Nothing drawn after 10 s: no layer shown; the empty map is the picture.
                 with contextlib.suppress(Error):
                     page.wait_for_selector(_MAP_DRAWN, state="attached", timeout=10_000)
+            # The events canvas draws on an animation frame once its data is decoded.
+            page.wait_for_function(
+                "() => !window.nkEvents || window.nkEvents.draws > 0 || window.nkEvents.error",
+                timeout=RENDER_TIMEOUT_MS,
+            )
             # The canvas renderer draws on the next animation frame: let two pass.
             page.evaluate(
                 "() => document.fonts.ready.then(() => new Promise(r => "

@@ -9,7 +9,9 @@ an import writes. A PostgreSQL/PostGIS store can implement `EventStore` later.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import sqlite3
+import struct
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -17,24 +19,62 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from geo.errors import StoreError
 from geo.schema import BY_NAME, COLUMN_NAMES, EVENT_TYPES, SIDES, VERIFICATION, Kind
 from geo.settings import Settings, get_settings
 
-SCHEMA_VERSION = 1
+# 2: content hashes are sha256 of the canonical row text (see `content_hash`), not of JSON;
+# opening a version-1 store recomputes them (and records the longest event) in one transaction.
+SCHEMA_VERSION = 2
 BUSY_TIMEOUT_MS = 10_000
+# Rows per executemany batch: bounds the Python objects alive at once during a large import.
+WRITE_BATCH = 50_000
+# An import at least this large, and larger than the store, rebuilds the secondary indexes
+# after writing instead of updating them row by row (a sort beats a million random updates).
+REINDEX_MIN_ROWS = 20_000
 
 _SQL_TYPE = {Kind.TEXT: "TEXT", Kind.DATE: "TEXT", Kind.INT: "INTEGER", Kind.FLOAT: "REAL"}
 
 
-def _in(values: Iterable[str]) -> str:
-    return ", ".join("'" + v.replace("'", "''") + "'" for v in values)
+def _one_of(column: str, values: Iterable[str]) -> str:
+    # `c = 'a' OR c = 'b' ...`, not `c IN (...)`: SQLite builds an IN list's lookup table
+    # afresh for every inserted row, which made a million-row import three times slower.
+    quoted = ("'" + v.replace("'", "''") + "'" for v in values)
+    return "(" + " OR ".join(f"{column} = {q}" for q in quoted) + ")"
 
 
 # CHECK constraints repeat the schema's rules: the database refuses what validation should
 # have caught, so a bug upstream cannot store an impossible event.
+_CREATE_EVENTS = f"""
+CREATE TABLE IF NOT EXISTS events (
+    {", ".join(f"{c} {_SQL_TYPE[BY_NAME[c].kind]}" for c in COLUMN_NAMES)},
+    content_hash TEXT NOT NULL,
+    import_id INTEGER REFERENCES imports(import_id),
+    -- Stored in date order: a date window is one contiguous range of the table.
+    PRIMARY KEY (event_date, event_id),
+    CHECK (event_id <> ''),
+    CHECK (event_date GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]'),
+    CHECK (date_end IS NULL OR date_end >= event_date),
+    CHECK {_one_of("event_type", EVENT_TYPES)},
+    CHECK (side IS NULL OR {_one_of("side", SIDES)}),
+    CHECK (verification IS NULL OR {_one_of("verification", VERIFICATION)}),
+    CHECK (latitude IS NULL OR latitude BETWEEN -90 AND 90),
+    CHECK (longitude IS NULL OR longitude BETWEEN -180 AND 180),
+    CHECK ((latitude IS NULL) = (longitude IS NULL)),
+    CHECK (fatalities IS NULL OR fatalities >= 0),
+    CHECK (source IS NOT NULL AND source <> '')
+) WITHOUT ROWID"""
+# Secondary indexes, apart so a large import can drop and rebuild them inside its transaction.
+# events_by_id makes event_id unique: an import that broke that fails when it is rebuilt.
+_INDEXES = {
+    "events_by_id": "CREATE UNIQUE INDEX IF NOT EXISTS events_by_id ON events (event_id)",
+    "events_by_end": "CREATE INDEX IF NOT EXISTS events_by_end ON events (date_end)",
+}
 _CREATE = f"""
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS imports (
@@ -43,26 +83,12 @@ CREATE TABLE IF NOT EXISTS imports (
     source_name TEXT,
     rows INTEGER, inserted INTEGER, updated INTEGER, duplicates INTEGER, rejected INTEGER
 );
-CREATE TABLE IF NOT EXISTS events (
-    {", ".join(f"{c} {_SQL_TYPE[BY_NAME[c].kind]}" for c in COLUMN_NAMES)},
-    content_hash TEXT NOT NULL,
-    import_id INTEGER REFERENCES imports(import_id),
-    PRIMARY KEY (event_id),
-    CHECK (event_id <> ''),
-    CHECK (event_date GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]'),
-    CHECK (date_end IS NULL OR date_end >= event_date),
-    CHECK (event_type IN ({_in(EVENT_TYPES)})),
-    CHECK (side IS NULL OR side IN ({_in(SIDES)})),
-    CHECK (verification IS NULL OR verification IN ({_in(VERIFICATION)})),
-    CHECK (latitude IS NULL OR latitude BETWEEN -90 AND 90),
-    CHECK (longitude IS NULL OR longitude BETWEEN -180 AND 180),
-    CHECK ((latitude IS NULL) = (longitude IS NULL)),
-    CHECK (fatalities IS NULL OR fatalities >= 0),
-    CHECK (source IS NOT NULL AND source <> '')
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS events_by_date ON events (event_date, event_type);
-CREATE INDEX IF NOT EXISTS events_by_end ON events (date_end);
-"""
+{_CREATE_EVENTS};
+{{indexes}};
+""".replace("{indexes}", ";\n".join(_INDEXES.values()))
+# meta key: the longest (date_end - event_date) in days of any event ever written. A window
+# query can then bound event_date from below, so it reads an index range, not the table.
+_MAX_DAYS = "max_duration_days"
 
 
 @dataclass(frozen=True)
@@ -75,6 +101,167 @@ class Record:
     @property
     def event_id(self) -> str:
         return str(self.values["event_id"])
+
+
+class RecordFrame(Sequence[Record]):
+    """Validated events held as columns: a Sequence of Record without a dict per row.
+
+    `frame` has the schema columns and content_hash, one row per event: dates as ISO text,
+    whole numbers as Int64, coordinates as float64 (NaN when missing), text with None or NA
+    when missing. Indexing builds the Record of one row; the store reads the columns.
+    """
+
+    def __init__(self, frame: pd.DataFrame) -> None:
+        self.frame = frame.reset_index(drop=True)
+
+    def __len__(self) -> int:
+        return len(self.frame)
+
+    def __getitem__(self, index):  # type: ignore[override]
+        if isinstance(index, slice):
+            return RecordFrame(self.frame.iloc[index])
+        row = self.frame.iloc[index]
+        values = {name: _python_value(BY_NAME[name].kind, row[name]) for name in COLUMN_NAMES}
+        return Record(values, str(row["content_hash"]))
+
+    def __setitem__(self, index: int, record: Record) -> None:
+        """Replace one row (tests use it to corrupt a plan after validation)."""
+        for name in COLUMN_NAMES:
+            value = record.values.get(name)
+            self.frame.loc[index, name] = value.isoformat() if isinstance(value, dt.date) else value
+        self.frame.loc[index, "content_hash"] = record.content_hash
+
+    def __iter__(self) -> Iterator[Record]:
+        for i in range(len(self)):
+            yield self[i]
+
+    def event_ids(self) -> list[str]:
+        return pa.array(self.frame["event_id"], from_pandas=True).to_pylist()
+
+    def longest_event(self) -> int:
+        """The longest date_end - event_date in days (0 without multi-day events)."""
+        ends = self.frame["date_end"].dropna()
+        if ends.empty:
+            return 0
+        starts = self.frame.loc[ends.index, "event_date"]
+        days = pd.to_datetime(ends, format="%Y-%m-%d") - pd.to_datetime(starts, format="%Y-%m-%d")
+        return int(days.max().days)
+
+    def row_batches(self, import_id: int, size: int) -> Iterator[list[tuple]]:
+        """Rows for executemany, `size` at a time and in the table's (date, id) order, so a
+        large import appends to the table instead of splitting pages all over it."""
+        names = [*COLUMN_NAMES, "content_hash"]
+        table = pa.table({n: pa.array(self.frame[n], from_pandas=True) for n in names})
+        table = table.take(pc.sort_indices(table, sort_keys=[(n, "ascending") for n in _KEY]))
+        for i in range(0, table.num_rows, size):
+            part = table.slice(i, size)
+            columns = [part.column(n).to_pylist() for n in names]
+            columns.append([import_id] * part.num_rows)
+            yield list(zip(*columns, strict=True))
+
+
+_KEY = ("event_date", "event_id")  # the events table's primary key
+
+
+def _python_value(kind: Kind, value: object) -> object:
+    """A frame cell as the row-wise converter gives it: None, date, int, float or str."""
+    if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
+        return None
+    if kind is Kind.DATE:
+        return dt.date.fromisoformat(str(value))
+    if kind is Kind.INT:
+        return int(value)
+    if kind is Kind.FLOAT:
+        return float(value)
+    return str(value)
+
+
+# ---------------------------------------------------------------------------------- hashes
+# A content hash says "this event's content changed" between imports. It is the sha256 of the
+# row's canonical text: every schema column in schema order, joined by the unit separator.
+# The canonical text of a value does not depend on how the source wrote it (a float is its
+# IEEE-754 bits, a date is ISO), so an exported file re-imports as duplicates, and it can be
+# built for a whole column at once (`content_hashes`) or for one row (`content_hash`).
+_SEP = "\x1f"
+_NULL = "\\N"  # never the text of a value: escaped text has no lone backslash before N
+
+
+def _text_key(value: str) -> str:
+    return value.replace("\\", "\\\\").replace(_SEP, "\\s")
+
+
+def _float_key(value: float) -> str:
+    # + 0.0 turns -0.0 into 0.0: SQLite does not keep the sign of a zero REAL.
+    return str(struct.unpack("<Q", struct.pack("<d", float(value) + 0.0))[0])
+
+
+def _value_key(kind: Kind, value: object) -> str:
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return _NULL
+    if kind is Kind.DATE:
+        return value.isoformat() if isinstance(value, dt.date) else str(value)[:10]
+    if kind is Kind.INT:
+        return str(int(value))
+    if kind is Kind.FLOAT:
+        return _float_key(value)
+    return _text_key(str(value))
+
+
+def content_hash(values: Mapping[str, object]) -> str:
+    """sha256 of one event's canonical text (missing columns count as empty)."""
+    text = _SEP.join(_value_key(BY_NAME[c].kind, values.get(c)) for c in COLUMN_NAMES)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _column_keys(kind: Kind, col: pd.Series) -> pa.Array:
+    """The canonical text of a whole column (the vectorised `_value_key`); nulls stay null."""
+    if kind is Kind.FLOAT:
+        numbers = pd.to_numeric(col).astype("float64").to_numpy(na_value=np.nan) + 0.0
+        bits = pa.array(numbers.view(np.uint64), mask=np.isnan(numbers))
+        return pc.cast(bits, pa.string())
+    if kind is Kind.INT:
+        ints = pd.array(pd.to_numeric(col), dtype="Int64")
+        raw = ints.to_numpy(dtype="int64", na_value=0)
+        return pc.cast(pa.array(raw, mask=np.asarray(ints.isna())), pa.string())
+    if kind is Kind.DATE and col.dtype == object:
+        col = col.map(lambda v: v.isoformat() if isinstance(v, dt.date) else v)
+    values = pa.array(col, type=pa.string(), from_pandas=True)
+    if kind is Kind.DATE:
+        return pc.utf8_slice_codeunits(values, 0, 10)
+    if _may_contain(values, b"\\"):
+        values = pc.replace_substring(values, "\\", "\\\\")
+    if _may_contain(values, _SEP.encode()):
+        values = pc.replace_substring(values, _SEP, "\\s")
+    return values
+
+
+def _may_contain(values: pa.Array | pa.ChunkedArray, byte: bytes) -> bool:
+    """False when no string in `values` contains `byte` (a scan of the data buffers; a
+    slice's buffer may hold other rows' bytes, which can only make it say True)."""
+    chunks = values.chunks if isinstance(values, pa.ChunkedArray) else [values]
+    for chunk in chunks:
+        data = chunk.buffers()[2]
+        if data is not None and (np.frombuffer(data, dtype=np.uint8) == byte[0]).any():
+            return True
+    return False
+
+
+def content_hashes(frame: pd.DataFrame) -> list[str]:
+    """`content_hash` of every row of a frame of schema columns, in order.
+
+    Dates may be ISO text or datetimes; missing values may be None, NaN or NA."""
+    parts = []
+    for name in COLUMN_NAMES:
+        kind = BY_NAME[name].kind
+        col = frame[name] if name in frame else pd.Series(None, index=frame.index, dtype=object)
+        if kind is Kind.DATE and pd.api.types.is_datetime64_any_dtype(col):
+            col = col.dt.strftime("%Y-%m-%d")
+        parts.append(pc.fill_null(_column_keys(kind, col), _NULL))
+    if not len(frame):
+        return []
+    joined = pc.binary_join_element_wise(*parts, _SEP)
+    sha = hashlib.sha256
+    return [sha(row).hexdigest() for row in pc.cast(joined, pa.binary()).to_pylist()]
 
 
 @dataclass(frozen=True)
@@ -132,6 +319,8 @@ class SQLiteStore:
         try:
             conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             conn.execute("PRAGMA journal_mode = WAL")
+            # In WAL, NORMAL still never corrupts the store; a power cut may lose the last import.
+            conn.execute("PRAGMA synchronous = NORMAL")
             conn.execute("PRAGMA foreign_keys = ON")
             yield conn
         finally:
@@ -152,22 +341,23 @@ class SQLiteStore:
     def _migrate(self, conn: sqlite3.Connection) -> None:
         # executescript commits any open transaction first, so the script carries its own.
         conn.executescript("BEGIN IMMEDIATE;" + _CREATE + "COMMIT;")
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-            if row is None:
-                conn.execute(
-                    "INSERT INTO meta (key, value) VALUES ('schema_version', ?)",
-                    (str(SCHEMA_VERSION),),
-                )
-            elif int(row[0]) != SCHEMA_VERSION:
-                raise StoreError(
-                    f"{self.path}: schema version {row[0]}, this program needs {SCHEMA_VERSION}"
-                )
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
+        with _WRITE_LOCK:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+                if row is None:
+                    _set_meta(conn, "schema_version", SCHEMA_VERSION)
+                    _set_meta(conn, _MAX_DAYS, _longest_stored_event(conn))
+                elif int(row[0]) == 1:
+                    _upgrade_from_1(conn)
+                elif int(row[0]) != SCHEMA_VERSION:
+                    raise StoreError(
+                        f"{self.path}: schema version {row[0]}, this program needs {SCHEMA_VERSION}"
+                    )
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
 
     # -- reads ------------------------------------------------------------------------------
 
@@ -198,19 +388,33 @@ class SQLiteStore:
 
     def hashes(self, event_ids: Iterable[str]) -> dict[str, str]:
         """Content hash of each stored event among `event_ids`."""
-        ids = list(dict.fromkeys(event_ids))
-        out: dict[str, str] = {}
         with self._connect() as conn:
-            for i in range(0, len(ids), 900):  # SQLite's parameter limit
-                chunk = ids[i : i + 900]
-                marks = ",".join("?" * len(chunk))
-                out.update(
+            if conn.execute("SELECT NOT EXISTS (SELECT 1 FROM events)").fetchone()[0]:
+                return {}  # a first import of a million rows asks about nothing
+            ids = list(dict.fromkeys(event_ids))
+            if not ids:
+                return {}
+            if len(ids) <= 900:  # SQLite's parameter limit
+                marks = ",".join("?" * len(ids))
+                return dict(
                     conn.execute(
                         f"SELECT event_id, content_hash FROM events WHERE event_id IN ({marks})",  # noqa: S608
-                        chunk,
+                        ids,
                     ).fetchall()
                 )
-        return out
+            if len(ids) > _count(conn) // 8:
+                # Most of the store: one sequential read beats a lookup per id.
+                wanted = set(ids)
+                rows = conn.execute("SELECT event_id, content_hash FROM events")
+                return {i: h for i, h in rows if i in wanted}
+            # Many ids: one join against a temporary table, not a thousand IN (...) queries.
+            conn.execute("CREATE TEMP TABLE wanted (event_id TEXT PRIMARY KEY) WITHOUT ROWID")
+            conn.executemany("INSERT INTO wanted VALUES (?)", ((i,) for i in ids))
+            return dict(
+                conn.execute(
+                    "SELECT event_id, content_hash FROM wanted JOIN events USING (event_id)"
+                ).fetchall()
+            )
 
     def events(
         self,
@@ -224,22 +428,29 @@ class SQLiteStore:
         `start`. Columns and dtypes follow geo.schema.
         """
         where, params = [], []
-        if end is not None:
-            where.append("event_date <= ?")
-            params.append(str(end))
-        if start is not None:
-            where.append("coalesce(date_end, event_date) >= ?")
-            params.append(str(start))
-        if types is not None:
-            types = list(types)
-            where.append(f"event_type IN ({','.join('?' * len(types))})")
-            params.extend(types)
-        sql = f"SELECT {', '.join(COLUMN_NAMES)} FROM events"  # noqa: S608
-        if where:
-            sql += " WHERE " + " AND ".join(where)
-        sql += " ORDER BY event_date, event_id"
         with self._connect() as conn:
-            frame = pd.read_sql_query(sql, conn, params=params)
+            if end is not None:
+                where.append("event_date <= ?")
+                params.append(str(end))
+            if start is not None:
+                where.append("coalesce(date_end, event_date) >= ?")
+                params.append(str(start))
+                # Not indexable on its own; no event lasts longer than the longest one stored,
+                # so none that overlaps starts before start - longest: an index range.
+                lower = _days_before(start, _get_meta(conn, _MAX_DAYS))
+                if lower is not None:
+                    where.append("event_date >= ?")
+                    params.append(lower)
+            if types is not None:
+                types = list(types)
+                where.append(f"event_type IN ({','.join('?' * len(types))})")
+                params.extend(types)
+            sql = f"SELECT {', '.join(COLUMN_NAMES)} FROM events"  # noqa: S608
+            if where:
+                sql += " WHERE " + " AND ".join(where)
+            sql += " ORDER BY event_date, event_id"
+            cur = conn.execute(sql, params)
+            frame = pd.DataFrame.from_records(cur.fetchall(), columns=list(COLUMN_NAMES))
         return typed_frame(frame)
 
     # -- writes -----------------------------------------------------------------------------
@@ -252,7 +463,10 @@ class SQLiteStore:
         source_name: str | None = None,
         stats: Mapping[str, int] | None = None,
     ) -> ApplyResult:
-        """Insert and update events in ONE transaction; on any error nothing is changed."""
+        """Insert and update events in ONE transaction; on any error nothing is changed.
+
+        `inserts` and `updates` may be RecordFrames: their columns go to SQLite in batches,
+        without a dict per row."""
         stats = dict(stats or {})
         now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
         cols = [*COLUMN_NAMES, "content_hash", "import_id"]
@@ -276,18 +490,110 @@ class SQLiteStore:
                     ),
                 )
                 import_id = int(cur.lastrowid)
-                conn.executemany(
-                    insert_sql,
-                    (_row(r, import_id) for r in inserts),
-                )
-                for r in updates:
-                    row = _row(r, import_id)
-                    conn.execute(update_sql, (*row[1:], row[0]))
+                rebuild = len(inserts) >= REINDEX_MIN_ROWS and len(inserts) > _count(conn)
+                if rebuild:
+                    conn.execute("PRAGMA cache_size = -65536")  # 64 MB while this import runs
+                    for name in _INDEXES:
+                        conn.execute(f"DROP INDEX {name}")
+                for batch in _batches(inserts, import_id):
+                    conn.executemany(insert_sql, batch)
+                for batch in _batches(updates, import_id):
+                    conn.executemany(update_sql, (row[1:] + row[:1] for row in batch))
+                if rebuild:
+                    for sql in _INDEXES.values():
+                        conn.execute(sql)
+                longest = max(_longest_event(inserts), _longest_event(updates))
+                if longest > _get_meta(conn, _MAX_DAYS):
+                    _set_meta(conn, _MAX_DAYS, longest)
         except sqlite3.IntegrityError as exc:
             raise StoreError(f"the store refused the import, nothing was changed: {exc}") from exc
         except sqlite3.OperationalError as exc:
             raise StoreError(f"the store is unavailable, nothing was changed: {exc}") from exc
         return ApplyResult(import_id, len(inserts), len(updates))
+
+
+# ---------------------------------------------------------------------------------- helpers
+
+
+def _count(conn: sqlite3.Connection) -> int:
+    return int(conn.execute("SELECT count(*) FROM events").fetchone()[0])
+
+
+def _get_meta(conn: sqlite3.Connection, key: str) -> int:
+    row = conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+    return int(row[0]) if row else 0
+
+
+def _set_meta(conn: sqlite3.Connection, key: str, value: int) -> None:
+    conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, str(value)))
+
+
+def _longest_stored_event(conn: sqlite3.Connection) -> int:
+    row = conn.execute(
+        "SELECT max(julianday(date_end) - julianday(event_date)) FROM events "
+        "WHERE date_end IS NOT NULL"
+    ).fetchone()
+    return int(round(row[0] or 0))
+
+
+def _upgrade_from_1(conn: sqlite3.Connection) -> None:
+    """Version 1 -> 2, inside the caller's transaction: rebuild the events table with today's
+    CHECK constraints (same rules, cheaper to evaluate), recompute every content hash with
+    today's definition (so re-importing a file still finds its duplicates) and record the
+    longest event."""
+    columns = ", ".join([*COLUMN_NAMES, "content_hash", "import_id"])
+    for name in ("events_by_date", *_INDEXES):
+        conn.execute(f"DROP INDEX IF EXISTS {name}")
+    conn.execute("ALTER TABLE events RENAME TO events_v1")
+    conn.execute(_CREATE_EVENTS)
+    conn.execute(
+        f"INSERT INTO events ({columns}) SELECT {columns} FROM events_v1 "  # noqa: S608
+        "ORDER BY event_date, event_id"
+    )
+    conn.execute("DROP TABLE events_v1")
+    for sql in _INDEXES.values():
+        conn.execute(sql)
+    cur = conn.execute(f"SELECT {', '.join(COLUMN_NAMES)} FROM events")  # noqa: S608
+    frame = pd.DataFrame.from_records(cur.fetchall(), columns=list(COLUMN_NAMES))
+    conn.executemany(
+        "UPDATE events SET content_hash = ? WHERE event_id = ?",
+        zip(content_hashes(frame), frame["event_id"], strict=True),
+    )
+    _set_meta(conn, _MAX_DAYS, _longest_stored_event(conn))
+    _set_meta(conn, "schema_version", SCHEMA_VERSION)
+
+
+def _days_before(day: dt.date | str, days: int) -> str | None:
+    """ISO date `days` before `day`, or None when `day` is not a date SQLite compares well."""
+    try:
+        first = day if isinstance(day, dt.date) else dt.date.fromisoformat(str(day)[:10])
+        return (first - dt.timedelta(days=days)).isoformat()
+    except (ValueError, OverflowError):
+        return None
+
+
+def _longest_event(records: Sequence[Record]) -> int:
+    if isinstance(records, RecordFrame):
+        return records.longest_event()
+    days = [
+        (_as_date(r.values["date_end"]) - _as_date(r.values["event_date"])).days
+        for r in records
+        if r.values.get("date_end") is not None
+    ]
+    return max(days, default=0)
+
+
+def _as_date(value: object) -> dt.date:
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value)[:10])
+
+
+def _batches(records: Sequence[Record], import_id: int) -> Iterator[list[tuple]]:
+    """Rows for executemany (schema columns, content_hash, import_id), WRITE_BATCH at a time."""
+    if isinstance(records, RecordFrame):
+        yield from records.row_batches(import_id, WRITE_BATCH)
+        return
+    for i in range(0, len(records), WRITE_BATCH):
+        yield [_row(r, import_id) for r in records[i : i + WRITE_BATCH]]
 
 
 def _row(record: Record, import_id: int) -> tuple:
@@ -301,6 +607,9 @@ def _row(record: Record, import_id: int) -> tuple:
     return (*out, record.content_hash, import_id)
 
 
+_DATE_DTYPE = pd.to_datetime(pd.Series(["2000-01-01"]), format="%Y-%m-%d").dtype
+
+
 def typed_frame(frame: pd.DataFrame) -> pd.DataFrame:
     """Cast a frame of schema columns to the schema's dtypes (dates as datetime64)."""
     out = pd.DataFrame(index=frame.index)
@@ -308,7 +617,9 @@ def typed_frame(frame: pd.DataFrame) -> pd.DataFrame:
         col = frame[name] if name in frame else pd.Series(None, index=frame.index, dtype=object)
         kind = BY_NAME[name].kind
         if kind is Kind.DATE:
-            out[name] = pd.to_datetime(col, format="%Y-%m-%d", errors="raise")
+            # One unit whatever the rows: pandas picks seconds for an empty or all-null column.
+            dates = pd.to_datetime(col, format="%Y-%m-%d", errors="raise")
+            out[name] = dates.astype(_DATE_DTYPE)
         elif kind is Kind.INT:
             out[name] = pd.to_numeric(col).astype("Int64")
         elif kind is Kind.FLOAT:

@@ -367,7 +367,7 @@
           ctx.fillStyle = color; ctx.fill();
         } else {
           var rad = 3 + (size / 2 - 2) * level;
-          ctx.globalAlpha = 0.9;
+          ctx.globalAlpha = 0.75;  // the held areas and lines beneath stay readable
           ctx.arc(x, y, rad, 0, Math.PI * 2);
           ctx.fillStyle = color; ctx.fill();
           ctx.lineWidth = 0.8; ctx.strokeStyle = "#7a0019"; ctx.stroke();
