@@ -521,6 +521,14 @@ def build_map(
                 heat_layer = EventsLayer(data, "Event density (heat)", mode="heat", **period)
                 heat_layer.add_to(m)
                 timed_events.append(heat_layer)
+                legend.append(
+                    (
+                        '<span style="display:inline-block;width:22px;height:10px;'
+                        "background:linear-gradient(90deg,#ffffb2,#fd8d3c,#bd0026);"
+                        'vertical-align:middle"></span>',
+                        "Event density (darker = more events, weighted by fatalities)",
+                    )
+                )
             if draw_points:
                 points = EventsLayer(data, f"Events ({payload.count:,})", **period)
                 points.add_to(m)
