@@ -38,7 +38,8 @@ from geo.store import ApplyResult, EventStore, Record, RecordFrame, content_hash
 REGION = (34.0, 35.0, 53.0, 47.5)
 # Armenia, Azerbaijan and Georgia: a point outside it whose swap lands inside "looks swapped".
 CORE = (43.0, 38.2, 51.0, 43.7)
-MAX_BYTES = 200 * 1024 * 1024
+# A MAX_ROWS file of typical width (native export: ~240 bytes a row) fits under MAX_BYTES.
+MAX_BYTES = 640 * 1024 * 1024
 MAX_ROWS = 2_000_000
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 DELIMITERS = (",", ";", "\t")
@@ -288,7 +289,8 @@ def decode(data: bytes) -> tuple[str, str]:
 
 def sniff_delimiter(text: str) -> str:
     """Comma, semicolon or tab: the one that splits the header line into the most fields."""
-    line = text.split("\n", 1)[0]
+    end = text.find("\n")
+    line = text if end < 0 else text[:end]  # not split(): that copies the whole text
     counts = {d: len(next(csv.reader(io.StringIO(line), delimiter=d), [])) for d in DELIMITERS}
     return max(DELIMITERS, key=lambda d: (counts[d], d == ","))
 
@@ -753,7 +755,9 @@ def _plan(
 ) -> ImportPlan:
     if len(data) > max_bytes:
         raise InputError(
-            f"the file is {len(data) / 1e6:.1f} MB; the limit is {max_bytes / 1e6:.0f} MB"
+            f"the file is {len(data) / 1e6:.1f} MB; the limit is {max_bytes / 1e6:.0f} MB: "
+            "split it into smaller files (each with the header line) and import them one "
+            "after another"
         )
     if geocoder is None:
         from geo.geocode import get_geocoder
@@ -780,7 +784,10 @@ def _plan(
     if dupes:
         raise InputError(f"the header repeats columns: {', '.join(dupes)}", line=1)
     if n_rows > max_rows:
-        raise InputError(f"the file has {n_rows:,} rows; the limit is {max_rows:,}")
+        raise InputError(
+            f"the file has {n_rows:,} rows; the limit is {max_rows:,}: split it into smaller "
+            "files (each with the header line) and import them one after another"
+        )
     detected = detect_format(header) if fmt == "auto" else fmt
     if detected not in ("native", "acled", "ucdp", "generic"):
         raise InputError("format must be auto, native, acled, ucdp or generic", value=fmt)
@@ -900,7 +907,10 @@ def _plan_columns(plan, body, index, converter, store, progress) -> None:
     if progress and n == 0 and plan.rows:
         progress(plan.rows, plan.rows)
 
+    # The frames hold the values now: free the file's text columns (slices keep them alive).
+    body.columns, columns = [], {}
     valid = ingest_fast.concat_rows(frames)
+    del frames
     valid["content_hash"] = content_hashes(valid)
     lines, positions = body.lines[valid["_row"]], body.positions[valid["_row"]]
     again = ingest_fast.repeated(valid["event_id"])

@@ -155,7 +155,58 @@ def _plain_quoting(buf: np.ndarray, delimiter: str) -> bool:
 
 def _strip(col: pa.ChunkedArray) -> pa.ChunkedArray:
     """str.strip() for a whole column: the same set of whitespace characters."""
+    if not any(_may_need_strip(chunk) for chunk in col.chunks):
+        return col  # the usual case: no copy of a column that is already clean
     return pc.utf8_trim(col, PY_WHITESPACE)
+
+
+# A whitespace character's UTF-8 bytes as a number, by length (1 to 3 bytes).
+_WS_CODES = {
+    size: np.array(
+        [int.from_bytes(c.encode(), "big") for c in PY_WHITESPACE if len(c.encode()) == size]
+    )
+    for size in (1, 2, 3)
+}
+# The bytes such a character can start and end with: a cheap first look.
+_WS_FIRST = np.zeros(256, dtype=bool)
+_WS_FIRST[[c.encode()[0] for c in PY_WHITESPACE]] = True
+_WS_LAST = np.zeros(256, dtype=bool)
+_WS_LAST[[c.encode()[-1] for c in PY_WHITESPACE]] = True
+
+
+def _may_need_strip(chunk: pa.Array) -> bool:
+    """False when no string starts or ends with a whitespace character, read from the bytes
+    at each end (valid UTF-8, as pyarrow checks). Unsure cases (bytes under a null) say True."""
+    if not pa.types.is_string(chunk.type):
+        return True
+    _, offsets, data = chunk.buffers()
+    if len(chunk) == 0 or data is None:
+        return False
+    bounds = np.frombuffer(offsets, dtype=np.int32, count=len(chunk) + 1, offset=chunk.offset * 4)
+    starts, ends = bounds[:-1], bounds[1:]
+    filled = ends > starts
+    text = np.frombuffer(data, dtype=np.uint8)
+    first, last = starts[filled], ends[filled] - 1
+    first = first[_WS_FIRST[text[first]]]
+    last = last[_WS_LAST[text[last]]]
+    if not len(first) and not len(last):
+        return False  # the usual case: plain ASCII ends, no second look
+    top = len(text) - 1
+
+    def code(at: np.ndarray, size: int) -> np.ndarray:  # `size` bytes from `at`, as a number
+        out = np.zeros(len(at), dtype=np.int64)
+        for k in range(size):
+            out = out << 8 | text[np.clip(at + k, 0, top)]
+        return out
+
+    # Another character's bytes may be read too, but never complete a whitespace sequence.
+    for size, codes in _WS_CODES.items():
+        if (
+            np.isin(code(first, size), codes).any()
+            or np.isin(code(last - size + 1, size), codes).any()
+        ):
+            return True
+    return False
 
 
 def _blank_rows(columns: list[pa.ChunkedArray]) -> np.ndarray:

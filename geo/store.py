@@ -147,20 +147,35 @@ class RecordFrame(Sequence[Record]):
         days = pd.to_datetime(ends, format="%Y-%m-%d") - pd.to_datetime(starts, format="%Y-%m-%d")
         return int(days.max().days)
 
-    def row_batches(self, import_id: int, size: int) -> Iterator[list[tuple]]:
-        """Rows for executemany, `size` at a time and in the table's (date, id) order, so a
-        large import appends to the table instead of splitting pages all over it."""
+    def row_batches(
+        self, import_id: int, size: int, *, skip_empty: bool = False
+    ) -> Iterator[tuple[list[str], Iterable[tuple]]]:
+        """(column names, rows) for executemany, `size` rows at a time and in the table's
+        (date, id) order, so a large import appends to the table instead of splitting pages
+        all over it. With `skip_empty`, a batch leaves out the columns that are empty in all
+        its rows (an INSERT stores NULL for them; binding a million NULLs costs seconds)."""
         names = [*COLUMN_NAMES, "content_hash"]
         table = pa.table({n: pa.array(self.frame[n], from_pandas=True) for n in names})
-        table = table.take(pc.sort_indices(table, sort_keys=[(n, "ascending") for n in _KEY]))
+        order = _key_order(table)
         for i in range(0, table.num_rows, size):
-            part = table.slice(i, size)
-            columns = [part.column(n).to_pylist() for n in names]
+            part = table.take(order[i : i + size])  # a batch at a time: no sorted copy of all
+            present = [
+                n for n in names if not skip_empty or part.column(n).null_count < part.num_rows
+            ]
+            columns = [part.column(n).to_pylist() for n in present]
             columns.append([import_id] * part.num_rows)
-            yield list(zip(*columns, strict=True))
+            # A lazy zip: executemany builds each tuple as it goes, not 50,000 up front.
+            yield [*present, "import_id"], zip(*columns, strict=True)
 
 
-_KEY = ("event_date", "event_id")  # the events table's primary key
+def _key_order(table: pa.Table) -> pa.Array:
+    """Row indexes in the events table's primary-key order (event_date, event_id)."""
+    try:  # sorting days as numbers is twice as fast as comparing their text
+        days = pc.cast(table.column("event_date"), pa.date32())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        days = table.column("event_date")  # not ISO days: the store will refuse them anyway
+    keys = pa.table({"day": days, "id": table.column("event_id")})
+    return pc.sort_indices(keys, sort_keys=[("day", "ascending"), ("id", "ascending")])
 
 
 def _python_value(kind: Kind, value: object) -> object:
@@ -236,20 +251,37 @@ def _column_keys(kind: Kind, col: pd.Series) -> pa.Array:
 
 
 def _may_contain(values: pa.Array | pa.ChunkedArray, byte: bytes) -> bool:
-    """False when no string in `values` contains `byte` (a scan of the data buffers; a
-    slice's buffer may hold other rows' bytes, which can only make it say True)."""
+    """False when no string in `values` contains `byte` (a scan of the bytes its strings use;
+    bytes under a null may be scanned too, which can only make it say True)."""
     chunks = values.chunks if isinstance(values, pa.ChunkedArray) else [values]
     for chunk in chunks:
-        data = chunk.buffers()[2]
-        if data is not None and (np.frombuffer(data, dtype=np.uint8) == byte[0]).any():
+        _, offsets, data = chunk.buffers()
+        if data is None or len(chunk) == 0:
+            continue
+        text = np.frombuffer(data, dtype=np.uint8)
+        if pa.types.is_string(chunk.type):  # a slice: only its own rows' bytes
+            ends = np.frombuffer(offsets, np.int32, count=len(chunk) + 1, offset=chunk.offset * 4)
+            text = text[ends[0] : ends[-1]]
+        if (text == byte[0]).any():
             return True
     return False
+
+
+# Rows hashed at a time: the canonical text of a million rows would be hundreds of MB at once.
+_HASH_BLOCK = 100_000
 
 
 def content_hashes(frame: pd.DataFrame) -> list[str]:
     """`content_hash` of every row of a frame of schema columns, in order.
 
     Dates may be ISO text or datetimes; missing values may be None, NaN or NA."""
+    hashes: list[str] = []
+    for start in range(0, len(frame), _HASH_BLOCK):
+        hashes.extend(_block_hashes(frame.iloc[start : start + _HASH_BLOCK]))
+    return hashes
+
+
+def _block_hashes(frame: pd.DataFrame) -> list[str]:
     parts = []
     for name in COLUMN_NAMES:
         kind = BY_NAME[name].kind
@@ -257,11 +289,18 @@ def content_hashes(frame: pd.DataFrame) -> list[str]:
         if kind is Kind.DATE and pd.api.types.is_datetime64_any_dtype(col):
             col = col.dt.strftime("%Y-%m-%d")
         parts.append(pc.fill_null(_column_keys(kind, col), _NULL))
-    if not len(frame):
-        return []
     joined = pc.binary_join_element_wise(*parts, _SEP)
+    del parts
+    if isinstance(joined, pa.ChunkedArray):
+        joined = joined.combine_chunks()
+    # Hash slices of the joined buffer: no bytes object per row (nothing is null here).
+    _, offsets, data = joined.buffers()
+    width = np.dtype(np.int64 if pa.types.is_large_string(joined.type) else np.int32)
+    start = joined.offset * width.itemsize
+    bounds = np.frombuffer(offsets, dtype=width, count=len(joined) + 1, offset=start).tolist()
+    text = memoryview(data) if data is not None else memoryview(b"")
     sha = hashlib.sha256
-    return [sha(row).hexdigest() for row in pc.cast(joined, pa.binary()).to_pylist()]
+    return [sha(text[a:b]).hexdigest() for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
 
 
 @dataclass(frozen=True)
@@ -470,7 +509,6 @@ class SQLiteStore:
         stats = dict(stats or {})
         now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
         cols = [*COLUMN_NAMES, "content_hash", "import_id"]
-        insert_sql = f"INSERT INTO events ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"  # noqa: S608
         update_sql = (
             f"UPDATE events SET {', '.join(f'{c} = ?' for c in cols[1:])} WHERE event_id = ?"  # noqa: S608
         )
@@ -495,9 +533,10 @@ class SQLiteStore:
                     conn.execute("PRAGMA cache_size = -65536")  # 64 MB while this import runs
                     for name in _INDEXES:
                         conn.execute(f"DROP INDEX {name}")
-                for batch in _batches(inserts, import_id):
-                    conn.executemany(insert_sql, batch)
-                for batch in _batches(updates, import_id):
+                for names, batch in _batches(inserts, import_id, skip_empty=True):
+                    conn.executemany(_insert_sql(names), batch)
+                # Every column, NULLs included: an update must clear what the event no longer has.
+                for _, batch in _batches(updates, import_id):
                     conn.executemany(update_sql, (row[1:] + row[:1] for row in batch))
                 if rebuild:
                     for sql in _INDEXES.values():
@@ -587,13 +626,21 @@ def _as_date(value: object) -> dt.date:
     return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value)[:10])
 
 
-def _batches(records: Sequence[Record], import_id: int) -> Iterator[list[tuple]]:
-    """Rows for executemany (schema columns, content_hash, import_id), WRITE_BATCH at a time."""
+def _batches(
+    records: Sequence[Record], import_id: int, *, skip_empty: bool = False
+) -> Iterator[tuple[list[str], Iterable[tuple]]]:
+    """(column names, rows) for executemany, WRITE_BATCH rows at a time: schema columns,
+    content_hash and import_id (`skip_empty`: see `RecordFrame.row_batches`)."""
     if isinstance(records, RecordFrame):
-        yield from records.row_batches(import_id, WRITE_BATCH)
+        yield from records.row_batches(import_id, WRITE_BATCH, skip_empty=skip_empty)
         return
+    names = [*COLUMN_NAMES, "content_hash", "import_id"]
     for i in range(0, len(records), WRITE_BATCH):
-        yield [_row(r, import_id) for r in records[i : i + WRITE_BATCH]]
+        yield names, [_row(r, import_id) for r in records[i : i + WRITE_BATCH]]
+
+
+def _insert_sql(names: Sequence[str]) -> str:
+    return f"INSERT INTO events ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})"  # noqa: S608
 
 
 def _row(record: Record, import_id: int) -> tuple:

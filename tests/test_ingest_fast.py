@@ -196,7 +196,11 @@ def test_python_whitespace_is_complete():
     assert every == PY_WHITESPACE
 
 
-def test_column_hashes_equal_row_hashes_for_awkward_values():
+@pytest.mark.parametrize("block", [1, 3, 100_000])
+def test_column_hashes_equal_row_hashes_for_awkward_values(monkeypatch, block):
+    import geo.store
+
+    monkeypatch.setattr(geo.store, "_HASH_BLOCK", block)  # frame slices hash alike
     rows = [
         {"event_id": "a\\b", "event_date": "2020-10-04", "event_type": "shelling", "source": "s"},
         {"event_id": "b", "event_date": "2020-10-04", "notes": "x\x1fy\\N", "source": "s"},
@@ -204,7 +208,24 @@ def test_column_hashes_equal_row_hashes_for_awkward_values():
         {"event_id": "d", "event_date": "2020-10-04", "fatalities": 3, "notes": "é\u3000"},
     ]
     assert content_hashes(pd.DataFrame(rows)) == [content_hash(r) for r in rows]
+    text = {"event_id": "string[pyarrow]", "notes": "string[pyarrow]"}  # sliced arrow arrays
+    assert content_hashes(pd.DataFrame(rows).astype(text)) == [content_hash(r) for r in rows]
     # Text that merely looks like a separator or an empty marker does not collide.
     assert content_hash({"notes": "\\N"}) != content_hash({})
     assert content_hash({"event_id": "a\x1fb"}) != content_hash({"event_id": "a", "notes": "b"})
     assert content_hash({"latitude": -0.0}) == content_hash({"latitude": 0.0})
+
+
+def test_columns_are_stripped_like_str_strip_and_clean_ones_are_not_copied():
+    import pyarrow as pa
+
+    from geo.ingest_fast import _strip
+
+    values = ["plain", "", "in side", "é", "x\u3000y"]
+    for c in PY_WHITESPACE:
+        values += [c + "a", "a" + c, c, "a" + c + "b", c + "é" + c]
+    column = pa.chunked_array([pa.array(values[:7]), pa.array(values[7:]).slice(1)])
+    expected = [v.strip() for v in values[:7] + values[8:]]
+    assert _strip(column).to_pylist() == expected
+    clean = pa.chunked_array([pa.array(["a", "", "b c", "é", "x\u3000y"]).slice(1)])
+    assert _strip(clean) is clean

@@ -266,3 +266,26 @@ def test_a_bulk_import_rebuilds_indexes_and_still_refuses_a_repeated_id(store, m
     with store._connect() as conn:
         names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='index'")}
     assert {"events_by_id", "events_by_end"} <= names
+
+
+def test_a_batch_leaves_out_empty_columns_but_an_update_clears_them(store, monkeypatch):
+    import geo.store as gs
+    from geo.ingest import apply_plan, plan_import
+    from geo.schema import COLUMN_NAMES
+
+    monkeypatch.setattr(gs, "WRITE_BATCH", 2)  # notes empty in one batch, not in the other
+    head = ",".join(COLUMN_NAMES) + "\n"
+
+    def row(event_id, notes):
+        values = {"event_id": event_id, "event_date": "2020-10-04", "event_type": "shelling"}
+        values |= {"latitude": "40.1", "longitude": "46.1", "source": "AFP", "notes": notes}
+        return ",".join(values.get(c, "") for c in COLUMN_NAMES) + "\n"
+
+    data = head + row("a", "") + row("b", "") + row("c", "seen") + row("d", "")
+    apply_plan(plan_import(data.encode(), store), store)
+    notes = store.events().set_index("event_id")["notes"]
+    assert notes.isna().tolist() == [True, True, False, True] and notes["c"] == "seen"
+    plan = plan_import((head + row("c", "")).encode(), store)
+    assert len(plan.updates) == 1
+    apply_plan(plan, store)
+    assert store.events().set_index("event_id")["notes"].isna().all()
