@@ -488,9 +488,8 @@ class SQLiteStore:
             if where:
                 sql += " WHERE " + " AND ".join(where)
             sql += " ORDER BY event_date, event_id"
-            cur = conn.execute(sql, params)
-            frame = pd.DataFrame.from_records(cur.fetchall(), columns=list(COLUMN_NAMES))
-        return typed_frame(frame)
+            rows = conn.execute(sql, params).fetchall()
+        return _rows_frame(rows)
 
     # -- writes -----------------------------------------------------------------------------
 
@@ -655,6 +654,38 @@ def _row(record: Record, import_id: int) -> tuple:
 
 
 _DATE_DTYPE = pd.to_datetime(pd.Series(["2000-01-01"]), format="%Y-%m-%d").dtype
+
+
+_ARROW_TYPE = {Kind.TEXT: pa.string(), Kind.DATE: pa.string(), Kind.INT: pa.int64()}
+
+
+def _rows_frame(rows: list[tuple]) -> pd.DataFrame:
+    """SQLite rows of the schema columns as a frame with the schema's dtypes (as typed_frame).
+
+    Each column goes through one typed Arrow array: DataFrame.from_records + typed_frame made
+    pandas infer and convert a million Python objects per column (6-8 s for 1M events).
+    """
+    columns = list(zip(*rows, strict=True)) if rows else [()] * len(COLUMN_NAMES)
+    out = {}
+    for name, values in zip(COLUMN_NAMES, columns, strict=True):
+        kind = BY_NAME[name].kind
+        if kind is Kind.FLOAT:
+            arr = pa.array(values, type=pa.float64())
+            out[name] = pd.arrays.FloatingArray(
+                arr.fill_null(0.0).to_numpy(), arr.is_null().to_numpy(zero_copy_only=False)
+            )
+            continue
+        arr = pa.array(values, type=_ARROW_TYPE[kind])
+        if kind is Kind.DATE:
+            days = pc.strptime(arr, format="%Y-%m-%d", unit="us", error_is_null=False)
+            out[name] = days.to_numpy(zero_copy_only=False).astype(_DATE_DTYPE)
+        elif kind is Kind.INT:
+            out[name] = pd.arrays.IntegerArray(
+                arr.fill_null(0).to_numpy(), arr.is_null().to_numpy(zero_copy_only=False)
+            )
+        else:
+            out[name] = pd.array(arr, dtype=pd.StringDtype("pyarrow"))
+    return pd.DataFrame(out)
 
 
 def typed_frame(frame: pd.DataFrame) -> pd.DataFrame:

@@ -289,3 +289,30 @@ def test_a_batch_leaves_out_empty_columns_but_an_update_clears_them(store, monke
     assert len(plan.updates) == 1
     apply_plan(plan, store)
     assert store.events().set_index("event_id")["notes"].isna().all()
+
+
+def test_rows_are_typed_as_typed_frame_types_them():
+    # The store's read path builds typed columns through Arrow; it must give exactly what
+    # typed_frame gives from the same rows (NULLs in every kind of column, and no rows).
+    from geo.schema import COLUMN_NAMES
+    from geo.store import _rows_frame, typed_frame
+
+    full = {c: None for c in COLUMN_NAMES}
+    full.update(
+        event_id="a",
+        event_date="2020-10-01",
+        date_end="2020-10-03",
+        event_type="shelling",
+        latitude=39.8,
+        longitude=46.7,
+        fatalities=3,
+        geo_precision=2,
+        notes="<b>x</b> é",
+    )
+    sparse = {c: None for c in COLUMN_NAMES}
+    sparse.update(event_id="b", event_date="2020-10-02", event_type="statement", source="s")
+    rows = [tuple(r[c] for c in COLUMN_NAMES) for r in (full, sparse)]
+    expected = typed_frame(pd.DataFrame.from_records(rows, columns=list(COLUMN_NAMES)))
+    pd.testing.assert_frame_equal(_rows_frame(rows), expected)
+    empty = typed_frame(pd.DataFrame(columns=list(COLUMN_NAMES)))
+    pd.testing.assert_frame_equal(_rows_frame([]), empty)
