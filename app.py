@@ -19,24 +19,13 @@ st.set_page_config(page_title="Karabakh conflict map", page_icon="🗺️", layo
 settings = get_settings()
 
 st.title("Nagorno-Karabakh conflict map")
-period = (
-    ui.current_events(settings, st.session_state.get("from"), st.session_state.get("to"))
-    if ui.view_ready()
-    else None
-)
-claimants = sorted(set(period["claimed_by"].dropna())) if period is not None else []
-view = ui.sidebar_view(claimants, ui.data_span(settings))
+view = ui.sidebar_view(ui.claimants(settings), ui.data_span(settings))
 if view.start > view.end:
     st.error("The period's start is after its end: pick an earlier From date.")
     st.stop()
-
-events = filter_events(ui.current_events(settings, view.start, view.end), view)
-placed = int(events["latitude"].notna().sum())
-st.caption(
-    f"{len(events):,} events, {view.describe()} ({len(events) - placed:,} without a map point, "
-    f"e.g. statements). Reference geography as on {view.end:%d %b %Y}; ▶ replays the period. Click "
-    "an event for its source and whose claim it is. Schematic geometry is labelled."
-)
+# Filled once the period's events are read: the map goes out first, so a new period reaches
+# the drawn map without waiting for the query, the timeline or the table.
+summary = st.empty()
 
 origin_center, origin_zoom = ui.map_origin()
 # The map carries the whole data span and the browser shows the period: a new period reaches
@@ -67,6 +56,14 @@ returned = st_folium(
 )
 view = ui.remember_map_view(view, returned)
 ui.write_permalink(view)
+
+events = filter_events(ui.current_events(settings, view.start, view.end), view)
+placed = int(events["latitude"].notna().sum())
+summary.caption(
+    f"{len(events):,} events, {view.describe()} ({len(events) - placed:,} without a map point, "
+    f"e.g. statements). Reference geography as on {view.end:%d %b %Y}; ▶ replays the period. Click "
+    "an event for its source and whose claim it is. Schematic geometry is labelled."
+)
 
 if not events.empty:
     st.altair_chart(timeline_chart(events), width="stretch")

@@ -73,7 +73,7 @@ def parser() -> argparse.ArgumentParser:
 def _runners(args: argparse.Namespace) -> dict[str, Callable[[Dataset], list[Measurement]]]:
     # Imported here: the browser parts pull in Playwright only when they run.
     from bench.mapbuild import measure_map
-    from bench.store_bench import measure_filter, measure_ingest
+    from bench.store_bench import measure_filters, measure_ingest
 
     def browser(data: Dataset) -> list[Measurement]:
         from bench.browser import measure_browser
@@ -92,7 +92,7 @@ def _runners(args: argparse.Namespace) -> dict[str, Callable[[Dataset], list[Mea
 
     return {
         "ingest": lambda d: [measure_ingest(d)],
-        "filter": lambda d: [measure_filter(d, args.repeat)],
+        "filter": lambda d: measure_filters(d, args.repeat),
         "map": lambda d: measure_map(d, args.naive_map_cap),
         "browser": browser,
         "app": app,

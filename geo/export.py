@@ -40,13 +40,33 @@ def _cell(name: str, value: object) -> object:
     return float(value)
 
 
+def _column_cells(name: str, column: pd.Series) -> list[object]:
+    """One column's CSV cells, as `_cell` gives them, built a column at a time."""
+    kind = BY_NAME[name].kind
+    missing = column.isna().to_numpy()
+    if kind is Kind.DATE:
+        text = column.dt.strftime("%Y-%m-%d").astype(object).to_numpy()
+    elif kind is Kind.TEXT:
+        values = column.astype(object).to_numpy()
+        text = [v if m else neutralise(str(v)) for v, m in zip(values, missing, strict=True)]
+    elif kind is Kind.INT:
+        text = [0 if m else int(v) for v, m in zip(column.astype(object), missing, strict=True)]
+    else:
+        text = [0.0 if m else float(v) for v, m in zip(column.astype(object), missing, strict=True)]
+    return ["" if m else v for v, m in zip(text, missing, strict=True)]
+
+
 def events_csv(events: pd.DataFrame) -> str:
-    """CSV text with the schema's columns in order; text cells neutralised, numbers as numbers."""
+    """CSV text with the schema's columns in order; text cells neutralised, numbers as numbers.
+
+    Built a column at a time (a cell-by-cell loop took seconds for the 40,000 events of a
+    large briefing); the cells are exactly `_cell`'s, which a test checks.
+    """
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow([neutralise(c) for c in COLUMN_NAMES])
-    for row in events[list(COLUMN_NAMES)].itertuples(index=False):
-        writer.writerow([_cell(n, v) for n, v in zip(COLUMN_NAMES, row, strict=True)])
+    columns = [_column_cells(n, events[n]) for n in COLUMN_NAMES]
+    writer.writerows(zip(*columns, strict=True))
     return out.getvalue()
 
 

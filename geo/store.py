@@ -421,6 +421,15 @@ class SQLiteStore:
             ).fetchone()
         return (dt.date.fromisoformat(lo), dt.date.fromisoformat(hi)) if lo else None
 
+    def claimants(self) -> list[str]:
+        """Every distinct `claimed_by` of the stored events, sorted."""
+        with self._connect() as conn:
+            rows = conn.execute(
+                "SELECT DISTINCT claimed_by FROM events WHERE claimed_by IS NOT NULL "
+                "ORDER BY claimed_by"
+            ).fetchall()
+        return [r[0] for r in rows]
+
     def count(self) -> int:
         with self._connect() as conn:
             return int(conn.execute("SELECT count(*) FROM events").fetchone()[0])

@@ -27,7 +27,8 @@ CONVENTION_LABELS = {
 }
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
+# Few entries: at a million events one period's frame can hold hundreds of thousands of rows.
+@st.cache_data(show_spinner=False, max_entries=4)
 def load_events(db_path: str, version: int, start: dt.date, end: dt.date) -> pd.DataFrame:
     """Events of [start, end]; `version` (the store's last import) keys the cache, so an
     import shows at once."""
@@ -37,6 +38,18 @@ def load_events(db_path: str, version: int, start: dt.date, end: dt.date) -> pd.
 @st.cache_data(show_spinner=False, max_entries=8)
 def _date_span(db_path: str, version: int) -> tuple[dt.date, dt.date] | None:
     return open_store(db_path).date_span()
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _claimants(db_path: str, version: int) -> list[str]:
+    return open_store(db_path).claimants()
+
+
+def claimants(settings: Settings) -> list[str]:
+    """The "claimed by" values of the whole store (cached per store version): the filter's
+    options do not depend on the period, so changing the period reads no events first."""
+    store = open_store(settings.db_path)
+    return _claimants(str(store.path), store.version())
 
 
 def data_span(settings: Settings) -> tuple[dt.date, dt.date]:
@@ -113,11 +126,6 @@ def _init_from_url() -> None:
             "_view_ready": True,
         }
     )
-
-
-def view_ready() -> bool:
-    """True once the map page's widgets hold a view (the page can read their state)."""
-    return "from" in st.session_state
 
 
 def _apply_preset() -> None:

@@ -115,3 +115,23 @@ def test_a_writer_failing_halfway_leaves_the_old_file_and_no_temp_file(tmp_path)
 def test_unknown_format_is_refused(store, tmp_path):
     with pytest.raises(ValueError, match="csv, geojson, gpkg"):
         export_events(store.events(), tmp_path / "x.xlsx", "xlsx")
+
+
+def _csv_cell_by_cell(events) -> str:
+    # The definition: every cell through geo.export._cell, one row at a time.
+    from geo.export import _cell
+
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow([neutralise(c) for c in COLUMN_NAMES])
+    for row in events[list(COLUMN_NAMES)].itertuples(index=False):
+        writer.writerow([_cell(n, v) for n, v in zip(COLUMN_NAMES, row, strict=True)])
+    return out.getvalue()
+
+
+def test_column_wise_csv_equals_the_cell_by_cell_definition(store, seeded_db):
+    events = SQLiteStore(seeded_db).events()
+    assert events_csv(events) == _csv_cell_by_cell(events)
+    hostile = store.events()
+    assert events_csv(hostile) == _csv_cell_by_cell(hostile)
+    assert events_csv(events.iloc[0:0]) == _csv_cell_by_cell(events.iloc[0:0])
