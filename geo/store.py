@@ -34,6 +34,8 @@ SCHEMA_VERSION = 2
 BUSY_TIMEOUT_MS = 10_000
 # Rows per executemany batch: bounds the Python objects alive at once during a large import.
 WRITE_BATCH = 50_000
+# Rows per fetch when reading events: bounds the Python objects alive at once.
+READ_BATCH = 50_000
 # An import at least this large, and larger than the store, rebuilds the secondary indexes
 # after writing instead of updating them row by row (a sort beats a million random updates).
 REINDEX_MIN_ROWS = 20_000
@@ -497,8 +499,14 @@ class SQLiteStore:
             if where:
                 sql += " WHERE " + " AND ".join(where)
             sql += " ORDER BY event_date, event_id"
-            rows = conn.execute(sql, params).fetchall()
-        return _rows_frame(rows)
+            # In batches: a million rows as Python tuples at once took ~3 GB (measured peak).
+            cursor = conn.execute(sql, params)
+            parts = []
+            while rows := cursor.fetchmany(READ_BATCH):
+                parts.append(_rows_frame(rows))
+        if not parts:
+            return _rows_frame([])
+        return parts[0] if len(parts) == 1 else pd.concat(parts, ignore_index=True)
 
     # -- writes -----------------------------------------------------------------------------
 

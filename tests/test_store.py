@@ -316,3 +316,27 @@ def test_rows_are_typed_as_typed_frame_types_them():
     pd.testing.assert_frame_equal(_rows_frame(rows), expected)
     empty = typed_frame(pd.DataFrame(columns=list(COLUMN_NAMES)))
     pd.testing.assert_frame_equal(_rows_frame([]), empty)
+
+
+def test_reads_in_batches_give_the_same_frame(tmp_path, monkeypatch):
+    # A store read larger than one fetch batch is the concatenation of the batches' frames.
+    import geo.store as store_module
+    from geo.ingest import apply_plan, plan_import
+
+    rows = ["event_id,event_date,date_end,event_type,latitude,longitude,fatalities,source"]
+    for i in range(23):
+        end = f"2020-10-{i % 9 + 10:02d}" if i % 4 == 0 else ""
+        fat = str(i) if i % 3 else ""
+        rows.append(f"e{i:02d},2020-10-{i % 9 + 1:02d},{end},shelling,40.0,46.5,{fat},src")
+    s = store_module.SQLiteStore(tmp_path / "b.sqlite")
+    apply_plan(plan_import(("\n".join(rows) + "\n").encode(), s, source_name="b.csv"), s)
+    whole = s.events()
+    monkeypatch.setattr(store_module, "READ_BATCH", 5)
+    pd.testing.assert_frame_equal(s.events(), whole)
+    pd.testing.assert_frame_equal(
+        s.events("2020-10-03", "2020-10-05"),
+        whole[
+            (whole["event_date"] <= "2020-10-05")
+            & (whole["date_end"].fillna(whole["event_date"]) >= "2020-10-03")
+        ].reset_index(drop=True),
+    )
