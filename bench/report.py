@@ -30,8 +30,11 @@ def results_markdown(
     measurements: Sequence[Measurement],
     command: str,
     errors: Sequence[str] = (),
+    notes: str = "",
 ) -> str:
-    """The whole RESULTS.md: how it was made, the machine, the table, what each measure is."""
+    """The whole RESULTS.md: how it was made, the machine, the table, what each measure is,
+    and `notes` (bench/RESULTS-notes.md: why a target is not met, written by a person after
+    reading a run; it names the run it was written for)."""
     lines = [
         "# Benchmark results",
         "",
@@ -57,6 +60,8 @@ def results_markdown(
         lines += ["## Parts that failed", ""]
         lines += [f"- {e}" for e in errors]
         lines += [""]
+    if notes.strip():
+        lines += [notes.strip(), ""]
     lines += ["## Targets", ""]
     for t in TARGETS:
         size = f"at {t.events:,} events" if t.events else "at every size"
