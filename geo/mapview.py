@@ -210,18 +210,29 @@ class Legend(MacroElement):
         """
     )
 
-    def __init__(self, rows: Iterable[tuple[str, ...]], title: str) -> None:
-        """`rows`: (swatch HTML, label) or (swatch HTML, label, event type code); rows of an
-        event type are shown only while the map shows events of that type."""
+    def __init__(self, rows: Iterable[tuple], title: str) -> None:
+        """`rows`: (swatch HTML, label), plus optionally an event type code (the row shows
+        while the map shows events of that type) or a list of (first, last) day numbers
+        (the row shows while the time control's day is in one of them)."""
         super().__init__()
         self._name = "Legend"
         self.title = f"<b>{escape_text(title)}</b>"
         codes = list(EVENT_TYPES)
         parts = []
-        for swatch, label, *kind in rows:
-            attr = f' data-nk-type="{codes.index(kind[0])}"' if kind else ""
+        for swatch, label, *when in rows:
+            attr = ""
+            if when and isinstance(when[0], str):
+                attr = f' data-nk-type="{codes.index(when[0])}"'
+            elif when:  # (first day, last day) intervals: shown on those days only
+                days = " ".join(f"{int(a)}:{int(b)}" for a, b in when[0])
+                attr = f' data-nk-days="{days}"'
             parts.append(f"<div{attr}>{swatch} {escape_text(label)}</div>")
         self.body = "".join(parts)
+
+
+def _days(features: gpd.GeoDataFrame) -> list[tuple[int, int]]:
+    """The (first, last) day numbers of features prepared by `_for_map`."""
+    return [(int(a), int(b)) for a, b in zip(features["d0"], features["d1"], strict=True)]
 
 
 def _swatch_line(color: str, dash: bool = False) -> str:
@@ -437,10 +448,16 @@ def build_map(
                 "corridor": "Lachin corridor (schematic)",
             }.get(kind, kind)
             legend.append(
-                (_swatch_fill(CONTROL_STYLE.get(kind, CONTROL_STYLE["held_area"])), label)
+                (
+                    _swatch_fill(CONTROL_STYLE.get(kind, CONTROL_STYLE["held_area"])),
+                    label,
+                    _days(areas[areas["kind"] == kind]),
+                )
             )
         if len(captures):
-            legend.append((_swatch_dot("#2ca02c"), "Town captured (announced date)"))
+            legend.append(
+                (_swatch_dot("#2ca02c"), "Town captured (announced date)", _days(captures))
+            )
 
     if "nkao" in layers:
         _geojson(
@@ -467,7 +484,7 @@ def build_map(
             )
             lines_layer.add_to(m)
             timed_refs.append(lines_layer)
-            legend.append((_swatch_line(CONTACT_LINE_COLOR), "Line of contact"))
+            legend.append((_swatch_line(CONTACT_LINE_COLOR), "Line of contact", _days(lines)))
 
     if "pipelines" in layers:
         pipes = _for_map(layer_on("pipelines", day, settings), convention)

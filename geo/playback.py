@@ -95,6 +95,14 @@ class TimeControl(MacroElement):
             // Event layers filter their own typed arrays (geo/js/events.js).
             eventGroups.forEach(function (layer) { n = layer.setTime(state.start, day, w); });
             // The legend lists the event types shown now, not every type of the data.
+            // Rows of dated reference layers show on their days only.
+            document.querySelectorAll(".nk-legend [data-nk-days]").forEach(function (row) {
+              var on = row.getAttribute("data-nk-days").split(" ").some(function (range) {
+                var ends = range.split(":");
+                return +ends[0] <= day && day <= +ends[1];
+              });
+              row.style.display = on ? "" : "none";
+            });
             var shownTypes = eventGroups.length ? eventGroups[0].typesShown : null;
             if (shownTypes) {
               var legendRows = document.querySelectorAll(".nk-legend [data-nk-type]");

@@ -168,6 +168,12 @@ def test_playback_steps_through_the_period_in_the_browser(app_url: str, page: Pa
         if legend.nth(i).is_visible()
     }
     assert listed == set(_shown_types(frame))
+    # ... and the reference layers drawn on this day: the pre-war area, not the later corridor.
+    rows = frame.locator(".nk-legend details div")
+    drawn = " | ".join(
+        rows.nth(i).inner_text() for i in range(rows.count()) if rows.nth(i).is_visible()
+    )
+    assert "pre-war held area" in drawn and "Lachin corridor" not in drawn
     kinds = {f.get("kind") for f in _features(frame)}
     assert "contested_area" in kinds and "corridor" not in kinds
     frame.locator(".nk-play").click()
