@@ -19,7 +19,7 @@ import hashlib
 import json
 import os
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
@@ -86,6 +86,13 @@ class EventPayload:
     count: int  # events with a map point
     types: tuple[str, ...]  # event types present, in schema order
     omitted: tuple[str, ...]  # popup columns left out for size
+    # Names the payload's file. A field, so the app's cached copies carry it and a rerun
+    # does not hash megabytes of JSON again.
+    digest: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        digest = hashlib.sha256(self.json.encode("utf-8")).hexdigest()[:24]
+        object.__setattr__(self, "digest", digest)
 
 
 def _b64(array: np.ndarray) -> str:
@@ -121,7 +128,7 @@ def _text_field(name: str, column: pd.Series, convention: Convention) -> tuple[d
     values = [""] + [_display(name, u, convention) for u in uniques]
     width = 1 if len(values) <= 1 << 8 else 2 if len(values) <= 1 << 16 else 4
     dtype = {1: np.uint8, 2: np.uint16, 4: np.uint32}[width]
-    field = {
+    spec = {
         "name": name,
         "label": POPUP_LABELS[name],
         "kind": "text",
@@ -129,7 +136,7 @@ def _text_field(name: str, column: pd.Series, convention: Convention) -> tuple[d
         "codes": _b64((codes + 1).astype(dtype)),
         "width": width,
     }
-    return field, sum(len(v) for v in values)
+    return spec, sum(len(v) for v in values)
 
 
 def _script_safe_json(obj: object) -> str:
@@ -175,7 +182,7 @@ def event_payload(
             kind = {"event_date": "d0", "date_end": "d1", "event_type": "type"}[name]
             fields.append({"name": name, "label": POPUP_LABELS[name], "kind": kind})
             continue
-        field, size = _text_field(name, placed[name], convention)
+        spec, size = _text_field(name, placed[name], convention)
         if spent + size > text_budget:
             omitted.append(name)
             fields.append(
@@ -189,7 +196,7 @@ def event_payload(
             )
             continue
         spent += size
-        fields.append(field)
+        fields.append(spec)
 
     payload = {
         "n": n,
@@ -228,8 +235,7 @@ def publish(payload: EventPayload, settings: Settings | None = None) -> str:
     settings = settings or get_settings()
     folder = settings.data_dir
     folder.mkdir(parents=True, exist_ok=True)
-    digest = hashlib.sha256(payload.json.encode("utf-8")).hexdigest()[:24]
-    name = f"events-{digest}.json"
+    name = f"events-{payload.digest}.json"
     path = folder / name
     if not path.exists():
         tmp = folder / f".{name}.{os.getpid()}.{threading.get_ident()}.tmp"
