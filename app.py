@@ -59,11 +59,16 @@ ui.write_permalink(view)
 
 events = filter_events(ui.current_events(settings, view.start, view.end), view)
 placed = int(events["latitude"].notna().sum())
-summary.caption(
-    f"{len(events):,} events, {view.describe()} ({len(events) - placed:,} without a map point, "
-    f"e.g. statements). Reference geography as on {view.end:%d %b %Y}; ▶ replays the period. Click "
-    "an event for its source and whose claim it is. Schematic geometry is labelled."
-)
+with summary.container():
+    # Our words as a caption; the filters in words (they carry permalink text: `q`, `claimed`)
+    # as plain text, never as Markdown.
+    st.caption(
+        f"{len(events):,} events, {view.start:%d %b %Y} to {view.end:%d %b %Y} "
+        f"({len(events) - placed:,} without a map point, e.g. statements). Reference geography "
+        f"as on {view.end:%d %b %Y}; ▶ replays the period. Click an event for its source and "
+        "whose claim it is. Schematic geometry is labelled."
+    )
+    st.text("View: " + view.describe())
 
 if not events.empty:
     st.altair_chart(timeline_chart(events), width="stretch")

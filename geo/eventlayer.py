@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import json
 import os
 import threading
 from dataclasses import dataclass, field
@@ -31,6 +30,7 @@ from branca.element import MacroElement, Template
 from geo.names import Convention, place_label
 from geo.schema import EVENT_TYPES, GEO_PRECISION, POPUP_COLUMNS, TIME_PRECISION
 from geo.settings import Settings, get_settings
+from geo.text import script_safe_json
 
 EVENT_COLOR = {
     "shelling": "#d62728",
@@ -139,24 +139,6 @@ def _text_field(name: str, column: pd.Series, convention: Convention) -> tuple[d
     return spec, sum(len(v) for v in values)
 
 
-def _script_safe_json(obj: object) -> str:
-    text = json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
-    # Inside <script>, "</script>" or "<!--" would end or change the element; JSON allows
-    # these escapes. "`" and "$" are escaped too, so the text is inert even if some wrapper
-    # ever put the script in a JS template literal; U+2028/2029 for older parsers.
-    for char, escape in (
-        ("<", "\\u003c"),
-        (">", "\\u003e"),
-        ("&", "\\u0026"),
-        ("`", "\\u0060"),
-        ("$", "\\u0024"),
-        ("\u2028", "\\u2028"),
-        ("\u2029", "\\u2029"),
-    ):
-        text = text.replace(char, escape)
-    return text
-
-
 def event_payload(
     events: pd.DataFrame,
     convention: Convention | str = Convention.BOTH,
@@ -213,7 +195,7 @@ def event_payload(
     }
     present = set(pd.unique(events["event_type"].dropna()))
     return EventPayload(
-        json=_script_safe_json(payload),
+        json=script_safe_json(payload),
         count=n,
         types=tuple(t for t in EVENT_TYPES if t in present),
         omitted=tuple(omitted),

@@ -7,7 +7,6 @@ in Leaflet tooltips through innerHTML, and later layers will carry uploaded even
 from __future__ import annotations
 
 import datetime as dt
-import html
 import json
 import threading
 from collections.abc import Iterable, Sequence
@@ -25,6 +24,7 @@ from geo.names import Convention, place_label
 from geo.playback import OPEN_END, OPEN_START, TimeControl, day_number
 from geo.schema import EVENT_TYPES
 from geo.settings import Settings, get_settings
+from geo.text import escape_text
 
 
 def _compile_templates_once() -> None:
@@ -95,18 +95,6 @@ COUNTRY_LABEL_AT = {
     "AZE": (40.55, 48.0),
     "GEO": (42.0, 43.6),
 }
-
-
-def escape_text(value: object) -> object:
-    """HTML-escape a string for Leaflet's innerHTML and JS template literals; others pass."""
-    if not isinstance(value, str):
-        return value
-    return (
-        html.escape(value, quote=True)
-        .replace("`", "&#96;")
-        .replace("$", "&#36;")
-        .replace("\\", "&#92;")
-    )
 
 
 def _for_map(gdf: gpd.GeoDataFrame, convention: Convention) -> gpd.GeoDataFrame:

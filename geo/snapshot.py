@@ -43,8 +43,9 @@ from geo.errors import InputError, NkMapError
 from geo.export import events_csv, export_events
 from geo.filters import View, filter_events
 from geo.layers import LAYER_NAMES, LAYER_TITLES, layer_on
-from geo.mapview import DEFAULT_CENTER, DEFAULT_ZOOM, build_map, escape_text
+from geo.mapview import DEFAULT_CENTER, DEFAULT_ZOOM, build_map
 from geo.settings import Settings, get_settings
+from geo.text import escape_markdown, escape_text
 
 FORMATS = ("png", "pdf", "html", "zip")
 SERIES_STEPS = ("day", "week")
@@ -459,14 +460,16 @@ def _readme(
 ) -> str:
     title = options.title or f"Nagorno-Karabakh: {_period(view)}"
     generated = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    # The title, banner and filters are user text: escaped, so a Markdown viewer shows them
+    # as typed (no image fetched, no live link).
     lines = [
-        f"# {title}",
+        f"# {escape_markdown(title)}",
         "",
-        f"{view.describe()}",
+        escape_markdown(view.describe()),
         "",
     ]
     if options.banner:
-        lines += [f"Handling: {options.banner}", ""]
+        lines += [f"Handling: {escape_markdown(options.banner)}", ""]
     lines += [
         f"- Permalink of the view: {permalink(view, options)}",
         f"- Layers: {', '.join(view.layers) or 'none'}; names: {view.convention}",

@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import re
 from collections.abc import Iterable, Sequence
 from pathlib import PurePath
 
@@ -27,6 +26,7 @@ from geo.ingest import (
     write_rejects,
 )
 from geo.schema import COLUMN_NAMES
+from geo.text import escape_markdown  # noqa: F401  (pages call it from here)
 
 FORMATS: dict[str, str] = {
     "native": "Native (this map's own columns)",
@@ -57,7 +57,6 @@ _CLI_WORDS = (
     ("--strict", "strict mode"),
 )
 # Markdown's specials (and Streamlit's `$` maths and `:` directives): escaped, they show as text.
-_MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=])")
 # A header name no real file uses: lets the preset mapping be read when no column gives the date.
 _DATE_PLACEHOLDER = "\x00event_date"
 
@@ -203,9 +202,3 @@ def reject_file_name(source_name: str) -> str:
     stem = PurePath(source_name.replace("\\", "/")).stem
     safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in stem)[:80] or "upload"
     return f"{safe}-rejects.csv"
-
-
-def escape_markdown(text: str) -> str:
-    """`text` for st.error / st.warning (which render Markdown): every special escaped, so a
-    value like `![x](http://host/)` shows as typed and never becomes an image or a link."""
-    return _MARKDOWN_SPECIALS.sub(r"\\\1", text)

@@ -16,7 +16,6 @@ from geo.errors import NkMapError
 from geo.filters import View, filter_events
 from geo.settings import get_settings
 from geo.snapshot import FORMATS, SnapshotOptions, snapshot
-from geo.upload import escape_markdown
 
 st.set_page_config(page_title="Briefing export", page_icon="🗺️", layout="wide")
 ISO, WHOLE = (lambda d: d.isoformat()), (lambda n: str(int(n)))
@@ -98,7 +97,8 @@ if st.button("Make exports", type="primary", disabled=not chosen):
                 files[path.name] = path.read_bytes()
     except (NkMapError, ValueError) as exc:
         st.session_state.pop("briefing", None)
-        st.error(escape_markdown(f"The export failed: {exc}"))
+        st.error("The export failed; nothing was written.")
+        st.code(str(exc), language=None, wrap_lines=True)
     else:
         st.session_state["briefing"] = (view.describe(), files)  # kept across reruns
     bar.empty()
