@@ -17,6 +17,7 @@ import math
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 import numpy as np
 
@@ -31,7 +32,15 @@ from geo.schema import (
     VERIFICATION,
     Kind,
 )
-from geo.store import ApplyResult, EventStore, Record, RecordFrame, content_hash, content_hashes
+from geo.store import (
+    ApplyResult,
+    BatchInfo,
+    EventStore,
+    Record,
+    RecordFrame,
+    content_hash,
+    content_hashes,
+)
 
 # Coordinates outside this box (lon/lat) are "far outside the region": the South Caucasus with
 # the pipelines' ends (Ceyhan, Novorossiysk) and a margin.
@@ -42,6 +51,11 @@ CORE = (43.0, 38.2, 51.0, 43.7)
 MAX_BYTES = 640 * 1024 * 1024
 MAX_ROWS = 2_000_000
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+# Plausibility on the way in: the conflict's data starts in 1988 (dates up to tomorrow, time
+# zones, are accepted); no single event has more dead than MAX_FATALITIES.
+EARLIEST_DATE = dt.date(1988, 1, 1)
+MAX_FATALITIES = 100_000
+FATALITY_COLUMNS = ("fatalities", "fatalities_low", "fatalities_high", "civilian_fatalities")
 DELIMITERS = (",", ";", "\t")
 
 Progress = Callable[[int, int], None]
@@ -203,8 +217,11 @@ COUNTRY_ISO3 = {
     "iran": "IRN",
     "iran (islamic republic of)": "IRN",
     "ir": "IRN",
+    "russia (soviet union)": "RUS",  # UCDP GED's name for the USSR and Russia
 }
 ISO3_TO_ISO2 = {"ARM": "AM", "AZE": "AZ", "GEO": "GE", "RUS": "RU", "TUR": "TR", "IRN": "IR"}
+# Another well-formed ISO3 code (USA for talks in Washington) is merely unusual: a warning.
+REGION_COUNTRIES = frozenset(ISO3_TO_ISO2)
 
 # ---------------------------------------------------------------------------------- results
 
@@ -243,6 +260,7 @@ class ImportPlan:
     rejects: list[RowIssue] = field(default_factory=list)
     warnings: list[RowIssue] = field(default_factory=list)
     geocoded: int = 0
+    sha256: str = ""  # of the file's bytes: the batch records which file it imported
 
     @property
     def valid_rows(self) -> int:
@@ -269,9 +287,21 @@ class ImportPlan:
 
 
 def decode(data: bytes) -> tuple[str, str]:
-    """Text and the encoding used: UTF-8 (with or without BOM) strictly, else detected.
+    """Text and the encoding used, always read from the whole payload (a sample misreads files
+    whose non-ASCII comes late):
 
-    Detection runs on the whole payload: a sample misreads files whose non-ASCII comes late.
+    1. UTF-8 (with or without BOM), strictly;
+    2. else Windows-1252 (a superset of Latin-1's printable characters) when the bytes decode
+       strictly and the text reads as Latin-script text (`_looks_latin`), or Windows-1254 when
+       that text has Ð ð Ý ý Þ þ: Icelandic letters are implausible here, the same bytes are
+       Turkish and Azerbaijani Ğ ğ İ ı Ş ş in Windows-1254;
+    3. else charset_normalizer's best guess (Cyrillic, Greek, UTF-16...).
+
+    Step 2 comes before the detector because the detector misjudges Western files: measured
+    with charset_normalizer 3.5, a two-line Latin-1 file came out as cp1250 ("Agência" read
+    as "Agęncia"), and French or Portuguese files as cp1250 whatever their length. A cp1250
+    (Czech, Polish) file whose letters all exist in Windows-1252 is read as Windows-1252: such
+    files must be saved as UTF-8.
     """
     try:
         return data.decode("utf-8-sig"), "utf-8-sig" if data.startswith(b"\xef\xbb\xbf") else (
@@ -279,6 +309,15 @@ def decode(data: bytes) -> tuple[str, str]:
         )
     except UnicodeDecodeError:
         pass
+    try:
+        text = data.decode("cp1252")
+    except UnicodeDecodeError:
+        text = None  # bytes 81, 8D, 8F, 90 and 9D mean nothing in Windows-1252
+    controls = len(data) - len(data.translate(None, _CONTROL_BYTES))
+    if text is not None and controls * 100 <= len(data) and _looks_latin(text):
+        if _CP1254_ONLY.search(text):
+            return data.decode("cp1254"), "cp1254"
+        return text, "cp1252"
     from charset_normalizer import from_bytes
 
     best = from_bytes(data).best()
@@ -287,26 +326,154 @@ def decode(data: bytes) -> tuple[str, str]:
     return str(best), best.encoding
 
 
+# C0 control characters but tab, LF and CR: UTF-16 text is half NULs, Latin text has next to none.
+_CONTROL_BYTES = bytes(b for b in range(32) if b not in b"\t\n\r") + b"\x7f"
+_CP1254_ONLY = re.compile("[\u00d0\u00dd\u00de\u00f0\u00fd\u00fe]")  # Ð Ý Þ ð ý þ
+# A word with a non-ASCII character: letters, digits and non-ASCII characters around it.
+_NON_ASCII_WORD = re.compile(r"[\w\u0080-\uffff]*[\u0080-\uffff][\w\u0080-\uffff]*")
+_LETTERS = re.compile(r"[^\W\d_]+")
+# Non-letters that may stand inside a word: apostrophe, middle dot (l·l), soft hyphen.
+_IN_WORD = frozenset("\u2019\u00b7\u00ad")
+
+
+def _looks_latin(text: str) -> bool:
+    """Whether text decoded as Windows-1252 reads as Latin-script text.
+
+    Cyrillic, Greek, Hebrew or Arabic single-byte text read as Windows-1252 gives words made of
+    accented letters only ("Степанакерт" in cp1251 reads "Ñòåïàíàêåðò"); Polish or DOS text
+    gives symbols inside words ("by³o", "R‚fugi‚s"). Latin words mix ASCII letters in.
+    """
+    for word in set(_NON_ASCII_WORD.findall(text)):
+        for i, ch in enumerate(word):
+            if (
+                ch > "\x7f"
+                and not ch.isalpha()
+                and ch not in _IN_WORD
+                and 0 < i < len(word) - 1
+                and word[i - 1].isalpha()
+                and word[i + 1].isalpha()
+            ):
+                return False
+        if any(
+            len(run) >= 3 and not any(c.isascii() for c in run) for run in _LETTERS.findall(word)
+        ):
+            return False
+    return True
+
+
 def sniff_delimiter(text: str) -> str:
     """Comma, semicolon or tab: the one that splits the header line into the most fields."""
     end = text.find("\n")
     line = text if end < 0 else text[:end]  # not split(): that copies the whole text
-    counts = {d: len(next(csv.reader(io.StringIO(line), delimiter=d), [])) for d in DELIMITERS}
+
+    def fields(d: str) -> int:
+        try:
+            return len(next(csv.reader(io.StringIO(line), delimiter=d), []))
+        except csv.Error:  # a field over the size limit: read_records says so
+            return 0
+
+    counts = {d: fields(d) for d in DELIMITERS}
     return max(DELIMITERS, key=lambda d: (counts[d], d == ","))
 
 
+# The csv module's default field size limit. Files are held to it whatever the process-wide
+# csv.field_size_limit() is now (reverse_geocoder raises that when imported), so the verdict on
+# a file does not depend on whether the gazetteer was loaded first.
+CSV_FIELD_LIMIT = 131_072
+
+
+def field_limit() -> int:
+    """The most characters a field may have: CSV_FIELD_LIMIT, or the csv module's process-wide
+    limit if something lowered it below (the csv module could not read more)."""
+    return min(CSV_FIELD_LIMIT, csv.field_size_limit())
+
+
 def read_records(text: str, delimiter: str) -> Iterable[tuple[int, list[str]]]:
-    """(first line number, fields) per CSV record; blank lines are skipped."""
+    """(first line number, fields) per CSV record; blank lines are skipped.
+
+    A field longer than field_limit() (131,072 characters, the csv module's default limit)
+    refuses the whole file with an InputError naming the line, the column when it can tell and
+    the limit, rather than rejecting one row: no event needs such a field, it is nearly always
+    a quote left open that swallowed the rest of the file, or no CSV at all. An over-long
+    header field refuses the file too. The columnar path (pyarrow has no such limit) hands files
+    with such a field to this function, so both paths refuse them alike.
+    """
+    limit = field_limit()
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     previous_end = 0
+    header: list[str] | None = None
     try:
         for fields in reader:
             start = previous_end + 1
             previous_end = reader.line_num
+            if fields and max(map(len, fields)) > limit:
+                index = next(i for i, f in enumerate(fields) if len(f) > limit)
+                raise _field_too_long(start, header, index, limit)
             if fields and any(f.strip() for f in fields):
+                header = fields if header is None else header
                 yield start, fields
     except csv.Error as exc:
-        raise InputError(f"the file is not valid CSV: {exc}", line=previous_end + 1) from None
+        # "field larger than field limit", or, when the process-wide limit is raised, a quote
+        # left open that reached the end of the file: the same verdict for both.
+        line = previous_end + 1
+        lines = io.StringIO(text, newline="")  # the line breaks the csv module counts
+        offset = sum(len(lines.readline()) for _ in range(line - 1))
+        index = _long_field(text, offset, delimiter, limit)
+        if index is None and "field larger than field limit" not in str(exc):
+            raise InputError(f"the file is not valid CSV: {exc}", line=line) from None
+        raise _field_too_long(line, header, index, limit) from None
+
+
+def _field_too_long(
+    line: int, header: list[str] | None, index: int | None, limit: int
+) -> InputError:
+    """The error for a record starting on `line` whose field `index` is over the limit."""
+    if header is None:
+        which = "a field" if index is None else f"field {index + 1}"
+        return InputError(
+            f"the header line is not a CSV header: {which} is longer than {limit:,} characters "
+            "(the CSV field size limit)",
+            line=line,
+        )
+    column = header[index].strip() if index is not None and index < len(header) else None
+    return InputError(
+        f"a field is longer than {limit:,} characters (the CSV field size limit): a quote left "
+        "open? Nothing was imported",
+        line=line,
+        column=column,
+    )
+
+
+def _long_field(text: str, start: int, delimiter: str, limit: int) -> int | None:
+    """Which field of the record at `start` grows past `limit` characters (None: not found)."""
+    index = size = 0
+    quoted, at_start = False, True
+    i, end = start, len(text)
+    while i < end:
+        ch = text[i]
+        if quoted:
+            if ch == '"' and text[i + 1 : i + 2] == '"':
+                i += 1
+                size += 1
+            elif ch == '"':
+                quoted = False
+            else:
+                size += 1
+        elif ch == '"' and at_start:
+            quoted = True
+        elif ch == delimiter:
+            index, size, at_start = index + 1, 0, True
+            i += 1
+            continue
+        elif ch in "\r\n":
+            return None
+        else:
+            size += 1
+        at_start = False
+        if size > limit:
+            return index
+        i += 1
+    return None
 
 
 # ---------------------------------------------------------------------------------- columns
@@ -499,16 +666,64 @@ def derived_id(values: Mapping[str, object]) -> str:
     return "h-" + hashlib.sha256(key.encode()).hexdigest()[:16]
 
 
+def _today() -> dt.date:
+    """Today's date, read once per plan (tests replace it to pin the future's edge)."""
+    return dt.date.today()
+
+
+def nul_reject(names: Sequence[str], fields: Sequence[str | None]) -> _Reject | None:
+    """The reject for a row with a NUL byte in any cell (imported or ignored column), or None.
+
+    `names` are the schema columns of mapped fields, the file's header elsewhere. Other control
+    characters are kept as they are: they are harmless in the store and always shown escaped.
+    """
+    for name, value in zip(names, fields, strict=True):
+        if value and "\x00" in value:
+            return _Reject(name, _clean(value), "NUL byte in the text")
+    return None
+
+
+# A URL cannot hold these unencoded (RFC 3986); a browser would guess, so we refuse.
+_URL_FORBIDDEN = re.compile(r'[\s"<>\\\x00-\x1f\x7f]')
+
+
+def _source_url(raw: str | None) -> str | None:
+    """An absolute http(s) URL as given, or _Reject; blank stays None."""
+    if raw is None:
+        return None
+    try:
+        parts = urlsplit(raw)
+        _ = parts.port  # raises ValueError for a port that is no port
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        raise _Reject(
+            "source_url",
+            raw,
+            "not an absolute http:// or https:// URL (e.g. https://example.org/a)",
+        )
+    if _URL_FORBIDDEN.search(raw):
+        raise _Reject(
+            "source_url",
+            raw,
+            "a URL cannot contain spaces, quotes, <, >, \\ or control characters: percent-encode "
+            "them (%20 for a space)",
+        )
+    return raw
+
+
 class _RowConverter:
     """Turns one mapped row into schema values, or raises _Reject."""
 
-    def __init__(self, fmt, order, date_format, geocoder, default_source, warn) -> None:
+    def __init__(self, fmt, order, date_format, geocoder, default_source, warn, today=None) -> None:
         self.fmt = fmt
         self.order = order
         self.date_format = date_format
         self.geocoder = geocoder
         self.default_source = default_source
         self.warn = warn
+        # The last date accepted: tomorrow, so that a report from a time zone ahead still fits.
+        self.latest = (today or _today()) + dt.timedelta(days=1)
         self.geocoded = 0
         self._geocache: dict[tuple[str, str | None], object] = {}
 
@@ -516,16 +731,26 @@ class _RowConverter:
         if raw is None:
             return None
         try:
-            return parse_date(raw, self.order, self.date_format)
+            day = parse_date(raw, self.order, self.date_format)
         except ValueError as exc:
             reason = str(exc)
             if "day is out of range" in reason or "month must be" in reason:
                 reason = "impossible date"
             raise _Reject(column, raw, reason) from None
+        if day < EARLIEST_DATE:
+            raise _Reject(
+                column,
+                raw,
+                f"date before {EARLIEST_DATE.isoformat()}: the conflict data starts in "
+                f"{EARLIEST_DATE.year}",
+            )
+        if day > self.latest:
+            raise _Reject(column, raw, f"date in the future (after {self.latest.isoformat()})")
+        return day
 
-    def _event_type(self, raw: str | None, sub: str | None) -> str:
+    def _event_type(self, line: int, raw: str | None, sub: str | None) -> str:
         if raw is None:
-            self.warn(None, "event_type", None, "no event type: recorded as 'other'")
+            self.warn(line, "event_type", None, "no event type: recorded as 'other'")
             return "other"
         if self.fmt == "ucdp":
             code = UCDP_VIOLENCE.get(raw)
@@ -548,15 +773,20 @@ class _RowConverter:
             raise _Reject(column, raw, f"not an allowed value; allowed: {allowed}")
         return code
 
-    def _country(self, raw: str | None) -> str | None:
-        if raw is None:
-            return None
+    def _country(self, raw: str) -> str | None:
+        """The ISO 3166-1 alpha-3 code: a known name or code of the region mapped, any three
+        letters A-Z upper-cased; None for anything else (convert rejects it)."""
         iso = COUNTRY_ISO3.get(raw.lower())
         if iso:
             return iso
         if re.fullmatch(r"[A-Za-z]{3}", raw):
             return raw.upper()
-        return raw
+        return None
+
+    def region_country(self, raw: str) -> str | None:
+        """The code when it is a country of the region (the fast path's "plainly valid")."""
+        iso = self._country(raw)
+        return iso if iso in REGION_COUNTRIES else None
 
     def convert(self, line: int, raw: Mapping[str, str | None]) -> dict[str, object]:
         v: dict[str, object] = {}
@@ -564,7 +794,7 @@ class _RowConverter:
         for name in COLUMN_NAMES:
             if BY_NAME[name].kind is Kind.TEXT:
                 v[name] = raw.get(name)
-        v["event_type"] = self._event_type(raw.get("event_type"), raw.get("sub_event_type"))
+        v["event_type"] = self._event_type(line, raw.get("event_type"), raw.get("sub_event_type"))
         if fmt == "ucdp":
             v["sub_event_type"] = (
                 raw.get("event_type") and f"UCDP type_of_violence {raw['event_type']}"
@@ -573,7 +803,15 @@ class _RowConverter:
         v["verification"] = self._vocab(
             "verification", raw.get("verification"), {k: k for k in VERIFICATION}
         )
-        v["country"] = self._country(raw.get("country"))
+        country = raw.get("country")
+        v["country"] = None if country is None else self._country(country)
+        if country is not None and v["country"] is None:
+            raise _Reject(
+                "country",
+                country,
+                "not an ISO 3166-1 alpha-3 country code (e.g. ARM, AZE, GEO) or a country name "
+                "of the region",
+            )
 
         v["event_date"] = self._date("event_date", raw.get("event_date"))
         if v["event_date"] is None:
@@ -584,8 +822,14 @@ class _RowConverter:
         if v["date_end"] == v["event_date"]:
             v["date_end"] = None
 
-        for name in ("fatalities", "fatalities_low", "fatalities_high", "civilian_fatalities"):
+        for name in FATALITY_COLUMNS:
             v[name] = _int(name, raw.get(name))
+            if v[name] is not None and v[name] > MAX_FATALITIES:
+                raise _Reject(
+                    name,
+                    raw.get(name),
+                    f"must be {MAX_FATALITIES:,} or less: not a plausible count for one event",
+                )
         if fmt == "ucdp":
             tp, gp = raw.get("time_precision"), raw.get("geo_precision")
             v["time_precision"] = UCDP_TIME_PRECISION.get(tp) if tp else None
@@ -606,6 +850,7 @@ class _RowConverter:
             (low is not None and best < low) or (high is not None and best > high)
         ):
             raise _Reject("fatalities", raw.get("fatalities"), "outside the low-high range")
+        v["source_url"] = _source_url(raw.get("source_url"))
 
         if not v["source"]:
             v["source"] = self.default_source
@@ -616,6 +861,15 @@ class _RowConverter:
 
         self._place(line, v, raw)
         v["event_id"] = v["event_id"] or derived_id(v)
+        # Talks in Washington are no surprise (a statement or agreement needs no place here).
+        if v["country"] not in (None, *REGION_COUNTRIES) and v["event_type"] not in POINTLESS_TYPES:
+            self.warn(
+                line,
+                "country",
+                country,
+                f"{v['country']} is not a country of the region "
+                f"({', '.join(sorted(REGION_COUNTRIES))}): check it",
+            )
         return v
 
     def _place(self, line: int, v: dict[str, object], raw: Mapping[str, str | None]) -> None:
@@ -776,10 +1030,16 @@ def _plan(
         n_rows = len(records) - 1
     else:
         records, header_line, header, n_rows = [], 1, body.header, body.rows
+    has_nul = "\x00" in text  # almost never: then no cell needs a look for one
     del text  # the columns hold the content now; a big file's text is hundreds of MB
     header = [h.strip() for h in header]
     if header_line != 1 or not any(header):
         raise InputError("the first line must be a header row", line=1)
+    if any("\x00" in h for h in header):
+        raise InputError(
+            "the header has a NUL byte: is the file UTF-16 or not a CSV file? Save it as UTF-8",
+            line=1,
+        )
     dupes = sorted({h for h in header if header.count(h) > 1})
     if dupes:
         raise InputError(f"the header repeats columns: {', '.join(dupes)}", line=1)
@@ -818,23 +1078,27 @@ def _plan(
         ignored_columns=ignored,
         date_order=order,
         rows=n_rows,
+        sha256=hashlib.sha256(data).hexdigest(),
     )
     if "source" not in mapping.values():
         plan.warnings.append(
             RowIssue(
-                None,
+                1,  # about the header
                 "source",
                 None,
                 f"the file has no source column: recorded as 'User upload: {source_name}'",
             )
         )
     converter = _RowConverter(
-        detected, order, date_format, geocoder, f"User upload: {source_name}", None
+        detected, order, date_format, geocoder, f"User upload: {source_name}", None, _today()
     )
+    names = list(header)  # what a NUL reject calls each field: its schema column, if mapped
+    for dest, i in index.items():
+        names[i] = dest
     if body is not None:
-        _plan_columns(plan, body, index, converter, store, progress)
+        _plan_columns(plan, body, index, names if has_nul else None, converter, store, progress)
     else:
-        _plan_rows(plan, records[1:], len(header), index, converter, store, progress)
+        _plan_rows(plan, records[1:], names, index, converter, store, progress)
     plan.geocoded = converter.geocoded
     return plan
 
@@ -850,9 +1114,10 @@ def _unusual_dates(body, date_cols: list[int]) -> list[str]:
     return values
 
 
-def _plan_columns(plan, body, index, converter, store, progress) -> None:
+def _plan_columns(plan, body, index, names, converter, store, progress) -> None:
     """The columnar path: fast rows checked column-wise, the rest by the row-wise converter;
-    issues come out in the order the row-wise reference gives them."""
+    issues come out in the order the row-wise reference gives them. `names` name the fields
+    for NUL rejects; None when the file has no NUL byte at all."""
     from geo import ingest_fast
 
     rejects: list[tuple[int, RowIssue]] = [
@@ -883,10 +1148,21 @@ def _plan_columns(plan, body, index, converter, store, progress) -> None:
             fmt=converter.fmt,
             date_format=converter.date_format,
             default_source=converter.default_source,
-            country=converter._country,
+            country=converter.region_country,
             type_code=lambda v: TYPE_SYNONYMS.get(v.lower()),
             side_code=lambda v: SIDE_SYNONYMS.get(v.lower()),
+            date_range=(EARLIEST_DATE, converter.latest),
+            max_fatalities=MAX_FATALITIES,
         )
+        # A NUL byte in any cell, imported or not, rejects the row before any other rule.
+        cells = [c.slice(start, size) for c in body.columns] if names else []
+        refused = ingest_fast.nul_rows(cells, size)
+        if refused.any():
+            checked = ingest_fast.without_rows(checked, refused)
+            for row in np.flatnonzero(refused):
+                r = nul_reject(names, [c[int(row)].as_py() for c in cells])
+                line, pos = int(body.lines[start + row]), int(body.positions[start + row])
+                rejects.append((pos, RowIssue(line, r.column, r.value, r.reason)))
         frames.append(checked.frame.assign(_row=checked.frame["_row"] + start))
         converted, rows = [], []
         for row, raw in zip(
@@ -951,8 +1227,9 @@ def _plan_columns(plan, body, index, converter, store, progress) -> None:
     plan.updates = RecordFrame(valid.frame[~new & ~same])
 
 
-def _plan_rows(plan, body, width, index, converter, store, progress) -> None:
+def _plan_rows(plan, body, names, index, converter, store, progress) -> None:
     """The row-wise reference: one dict and one Record per row."""
+    width = len(names)
 
     def warn(line, column, value, reason):
         plan.warnings.append(RowIssue(line, column, value, reason))
@@ -968,6 +1245,8 @@ def _plan_rows(plan, body, width, index, converter, store, progress) -> None:
                     line, None, None, f"the row has {len(fields)} fields, the header has {width}"
                 )
             )
+        elif (nul := nul_reject(names, fields)) is not None:
+            plan.rejects.append(RowIssue(line, nul.column, nul.value, nul.reason))
         else:
             raw = {dest: _clean(fields[i]) for dest, i in index.items()}
             try:
@@ -1006,8 +1285,11 @@ def _plan_rows(plan, body, width, index, converter, store, progress) -> None:
             plan.updates.append(record)
 
 
-def apply_plan(plan: ImportPlan, store: EventStore, *, strict: bool = False) -> ApplyResult:
-    """Write the plan's inserts and updates in one transaction.
+def apply_plan(
+    plan: ImportPlan, store: EventStore, *, strict: bool = False, user: str
+) -> ApplyResult:
+    """Write the plan's inserts and updates in one transaction, as one batch recording `user`
+    (who imports: e.g. 'cli:alice'), the file's name, sha256, format and counts.
 
     Zero valid rows is an error, never a silent success; `strict` refuses the whole file when
     any row was rejected.
@@ -1020,8 +1302,16 @@ def apply_plan(plan: ImportPlan, store: EventStore, *, strict: bool = False) -> 
             f"{len(plan.rejects)} of {plan.rows} rows rejected and --strict is on: nothing "
             f"imported. First problem: {plan.rejects[0]}"
         )
-    stats = {"rows": plan.rows, "duplicates": len(plan.duplicates), "rejected": len(plan.rejects)}
-    return store.apply(plan.inserts, plan.updates, source_name=plan.source_name, stats=stats)
+    batch = BatchInfo(
+        user=user,
+        file_name=plan.source_name,
+        sha256=plan.sha256 or None,
+        format=plan.format,
+        rows=plan.rows,
+        duplicates=len(plan.duplicates),
+        rejected=len(plan.rejects),
+    )
+    return store.apply(plan.inserts, plan.updates, batch=batch)
 
 
 def write_rejects(issues: Iterable[RowIssue], out: io.TextIOBase) -> None:

@@ -3,8 +3,10 @@
 A million-row file cannot afford a Python dict per row. Here the CSV is parsed by pyarrow into
 string columns and the common, clean rows are checked column-wise. Only the rows that fail a
 fast check or need something special (a non-ISO date, a place to geocode, coordinates outside
-Armenia/Azerbaijan/Georgia, a blank id, stray whitespace, a formula prefix...) go through
-geo.ingest's row-wise converter, which stays the definition of every rule, reject and warning.
+Armenia/Azerbaijan/Georgia, a country outside the region, a date outside 1988..tomorrow, a
+count over the limit, an unusual URL, a blank id, stray whitespace, a formula prefix...) go
+through geo.ingest's row-wise converter, which stays the definition of every rule, reject and
+warning.
 So a fast check may only ever say "plainly valid, and converted exactly as the converter would"
 or "ask the converter"; tests compare both paths on random files.
 """
@@ -12,6 +14,7 @@ or "ask the converter"; tests compare both paths on random files.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -32,6 +35,9 @@ PY_WHITESPACE = (
 _ISO_DAY = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 _WHOLE = r"^[0-9]{1,15}$"
 _DECIMAL = r"^-?[0-9]{1,17}(\.[0-9]{1,40})?$"
+# A plainly valid source_url: http(s), a plain host name, no port, printable ASCII but for
+# " < > \ (the converter decides everything else: ports, IPv6, non-ASCII, refusals).
+_PLAIN_URL = r"^[Hh][Tt][Tt][Pp][Ss]?://[A-Za-z0-9.-]+([/?#][!#-;=?-\[\]-~]*)?$"
 # Armenia, Azerbaijan and Georgia (geo.ingest.CORE): a point inside needs no second look.
 _CORE_LON = (43.0, 51.0)
 _CORE_LAT = (38.2, 43.7)
@@ -79,7 +85,12 @@ def fast_body(data: bytes, encoding: str, text: str, delimiter: str) -> Body | N
 
     pyarrow and the csv module agree on plain RFC 4180 files. Anything else (a quoted line
     break, a quote inside an unquoted field, a bare CR, a blank or short line) returns None.
+    So does a field longer than geo.ingest.field_limit(), which pyarrow would read:
+    geo.ingest.read_records then refuses the file, as it does on the row-wise path.
     """
+    from geo.ingest import field_limit
+
+    limit = field_limit()
     raw = data if encoding.startswith("utf-8") else text.encode("utf-8")
     # [start, end): without a BOM and trailing line breaks; slices of a big file are views.
     start = 3 if raw.startswith(b"\xef\xbb\xbf") else 0
@@ -96,7 +107,12 @@ def fast_body(data: bytes, encoding: str, text: str, delimiter: str) -> Body | N
     if not _plain_quoting(view, delimiter):
         return None
     first = raw[start:first_break].rstrip(b"\r").decode("utf-8")
-    header = next(csv.reader([first], delimiter=delimiter))
+    try:
+        header = next(csv.reader([first], delimiter=delimiter))
+    except csv.Error:  # a field over the csv module's limit
+        return None
+    if max(map(len, header)) > limit:
+        return None
     names = [f"f{i}" for i in range(len(header))]
     try:
         table = pacsv.read_csv(
@@ -119,6 +135,8 @@ def fast_body(data: bytes, encoding: str, text: str, delimiter: str) -> Body | N
         return None
     if table.num_rows != raw.count(b"\n", start, end):  # a record per line, else not plain
         return None
+    if any(_longest(c, limit) > limit for c in table.columns):
+        return None
     columns = [_strip(c) for c in table.columns]
     keep = ~_blank_rows(columns)
     lines = np.flatnonzero(keep) + 2
@@ -132,6 +150,15 @@ def fast_body(data: bytes, encoding: str, text: str, delimiter: str) -> Body | N
         positions=np.arange(len(lines)),
         rows=len(lines),
     )
+
+
+def _longest(col: pa.ChunkedArray, limit: int) -> int:
+    """The most characters in a cell (counted as the csv module does: the unquoted text), or
+    the most bytes when that is within `limit` already."""
+    most = pc.max(pc.binary_length(col)).as_py() or 0
+    if most <= limit:
+        return most  # bytes >= characters: no need to count characters
+    return pc.max(pc.utf8_length(col)).as_py() or 0
 
 
 def _plain_quoting(buf: np.ndarray, delimiter: str) -> bool:
@@ -264,6 +291,14 @@ def unusual_dates(col: pa.ChunkedArray) -> list[str]:
     return col.filter(pa.array(~plain)).to_pylist()
 
 
+def nul_rows(columns: list[pa.ChunkedArray], n: int) -> np.ndarray:
+    """True for each of `n` rows with a NUL byte in any of `columns` (geo.ingest.nul_reject)."""
+    found = np.zeros(n, dtype=bool)
+    for col in columns:
+        found |= _np(pc.match_substring(col, "\x00"))
+    return found
+
+
 def repeated(ids: pd.Series) -> np.ndarray:
     """True for each id seen earlier in the column (almost always none: checked first)."""
     arrow = pa.array(ids, from_pandas=True)
@@ -301,6 +336,12 @@ class Checked:
     slow: np.ndarray  # indexes in the chunk of the rows for the row-wise converter
 
 
+def without_rows(checked: Checked, rows: np.ndarray) -> Checked:
+    """`checked` less the chunk rows where `rows` (a boolean mask) is True: decided already."""
+    keep = ~rows[checked.frame["_row"].to_numpy()]
+    return Checked(checked.frame[keep], checked.slow[~rows[checked.slow]])
+
+
 def check_chunk(
     columns: Mapping[str, pa.ChunkedArray],
     n: int,
@@ -311,8 +352,14 @@ def check_chunk(
     country: Callable[[str], str | None],
     type_code: Callable[[str], str | None],
     side_code: Callable[[str], str | None],
+    date_range: tuple[dt.date, dt.date],
+    max_fatalities: int,
 ) -> Checked:
-    """Column-wise checks of `n` rows whose mapped columns are `columns` (raw strings)."""
+    """Column-wise checks of `n` rows whose mapped columns are `columns` (raw strings).
+
+    `country` gives the code of a country of the region (None: ask the converter), `date_range`
+    the first and last plausible day, `max_fatalities` the most dead a count may say.
+    """
     if fmt not in ("native", "generic") or date_format not in (None, "%Y-%m-%d"):
         return Checked(frame_from_values([]).assign(_row=np.arange(0)), np.arange(n))
     slow = np.zeros(n, dtype=bool)
@@ -343,10 +390,14 @@ def check_chunk(
             out[name] = _map_values(columns[name], fn)
             slow |= ~is_blank(name) & ~_np(pc.is_valid(out[name]))
 
+    first, last = (d.isoformat() for d in date_range)
     dates = {}
     for name in ("event_date", "date_end"):
         if name in columns:
             slow |= ~is_blank(name) & ~_iso_days(columns[name])
+            # YYYY-MM-DD strings sort as the days do.
+            outside = _np(pc.less(columns[name], first)) | _np(pc.greater(columns[name], last))
+            slow |= ~is_blank(name) & outside
             dates[name] = columns[name]
     slow |= is_blank("event_date")
     if "date_end" in dates:
@@ -375,12 +426,16 @@ def check_chunk(
             slow |= ok & (number < spec.minimum)
         if spec.maximum is not None:
             slow |= ok & (number > spec.maximum)
+        if name.startswith(("fatalities", "civilian_")):
+            slow |= ok & (number > max_fatalities)
         out[name] = values
         ints[name] = np.where(ok, number.astype(float), np.nan)
     low, best, high = (
         ints.get(c, np.full(n, np.nan)) for c in ("fatalities_low", "fatalities", "fatalities_high")
     )
     slow |= (low > high) | (best < low) | (best > high)  # NaN compares False: absent is fine
+    if "source_url" in columns:
+        slow |= ~is_blank("source_url") & ~_matches(columns["source_url"], _PLAIN_URL)
 
     coords = {}
     for name in ("latitude", "longitude"):

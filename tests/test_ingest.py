@@ -293,7 +293,7 @@ def test_reimporting_a_file_inserts_nothing(store):
         native_row(), native_row(event_id="", location="Barda", latitude="40.37", longitude="47.12")
     )
     first = plan(data, store)
-    apply_plan(first, store)
+    apply_plan(first, store, user="test")
     again = plan(data, store)
     assert (len(again.inserts), len(again.updates), len(again.duplicates)) == (0, 0, 2)
     assert store.count() == 2
@@ -302,10 +302,10 @@ def test_reimporting_a_file_inserts_nothing(store):
 
 
 def test_a_revised_event_is_an_update(store):
-    apply_plan(plan(native_file(native_row(fatalities="1")), store), store)
+    apply_plan(plan(native_file(native_row(fatalities="1")), store), store, user="test")
     revised = plan(native_file(native_row(fatalities="3")), store)
     assert len(revised.updates) == 1
-    apply_plan(revised, store)
+    apply_plan(revised, store, user="test")
     assert int(store.events()["fatalities"].iloc[0]) == 3
 
 
@@ -323,21 +323,21 @@ def test_same_id_twice_in_a_file(store):
 def test_zero_valid_rows_is_an_error(store):
     p = plan(native_file(native_row(event_date="nope")), store)
     with pytest.raises(InputError, match="no valid rows"):
-        apply_plan(p, store)
+        apply_plan(p, store, user="test")
     assert store.count() == 0
 
 
 def test_strict_imports_all_or_nothing(store):
     p = plan(native_file(native_row(), native_row(event_id="b", fatalities="-3")), store)
     with pytest.raises(InputError, match="--strict"):
-        apply_plan(p, store, strict=True)
+        apply_plan(p, store, strict=True, user="test")
     assert store.count() == 0
-    apply_plan(p, store)
+    apply_plan(p, store, user="test")
     assert store.count() == 1
 
 
 def test_a_failure_mid_import_leaves_the_store_as_it_was(store):
-    apply_plan(plan(native_file(native_row(event_id="kept")), store), store)
+    apply_plan(plan(native_file(native_row(event_id="kept")), store), store, user="test")
     before = store.events()
     rows = [native_row(event_id=f"n{i}") for i in range(50)]
     p = plan(native_file(*rows), store)
@@ -345,7 +345,7 @@ def test_a_failure_mid_import_leaves_the_store_as_it_was(store):
     bad = p.inserts[30]
     p.inserts[30] = type(bad)({**bad.values, "event_type": "bogus"}, bad.content_hash)
     with pytest.raises(StoreError, match="nothing was changed"):
-        apply_plan(p, store)
+        apply_plan(p, store, user="test")
     assert store.events().equals(before)
 
 
@@ -392,13 +392,12 @@ def test_hostile_text_in_every_text_column_is_stored_verbatim(store, payload):
         "location",
         "admin1",
         "source",
-        "source_url",
         "claimed_by",
         "notes",
-    ]
+    ]  # not source_url: only an http(s) URL goes there (test_source_url_must_be_http_or_https)
     p = plan(native_file(native_row(**dict.fromkeys(text_columns, payload))), store)
     assert not p.rejects
-    apply_plan(p, store)
+    apply_plan(p, store, user="test")
     stored = store.events().iloc[0]
     for column in text_columns:
         assert stored[column] == payload, column

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import sys
+from unittest import mock
 
 import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import geo.ingest
 from geo.errors import InputError
 from geo.ingest import apply_plan, plan_import, plan_import_rowwise
 from geo.ingest_fast import PY_WHITESPACE
@@ -33,27 +36,46 @@ CHOICES = {
     "event_date": [
         "2020-10-04", "2016-01-31", "2020-02-29", "2020-02-30", "2019-02-29", "", "nope",
         " 2020-10-05 ", "27 September 2020", "2020/10/04", "0000-01-01", "2020-10-04T10:00",
-        "2020-1-04",
+        "2020-1-04", "1987-12-31", "1988-01-01", "1066-10-14", "2024-07-01", "2024-07-02",
+        "9999-12-31", "2 July 2024", "1 January 1988",
     ],
-    "date_end": ["", "", "2020-10-10", "2020-10-04", "2020-01-01", "2021-13-01", "2020-10-11 "],
+    "date_end": [
+        "", "", "2020-10-10", "2020-10-04", "2020-01-01", "2021-13-01", "2020-10-11 ",
+        "1900-01-01", "2024-07-01", "2024-07-02", "3000-01-01",
+    ],
     "time_precision": ["", "1", "3", "4", "0", "2.0", "x"],
     "event_type": [
         "shelling", "Shelling", "armed_clash", "statement", "ceasefire", "", "picnic",
         "Air strike", " other ", "ARTILLERY",
     ],
     "side": ["", "armenian", "Azerbaijan", "martian", "NKR"],
-    "country": ["", "AZE", "Armenia", "xyz", "Narnia", "am"],
+    "country": [
+        "", "AZE", "Armenia", "xyz", "Narnia", "am", "USA", "usa", "XX1", "Karabakh", "GEO",
+        "Russia (Soviet Union)", "A\x00Z",
+    ],
     "location": ["Ganja", "Stepanakert", "Atlantis", "", "Goris"],
     "geo_precision": ["", "1", "2", "3", "9"],
-    "fatalities": ["", "0", "3", "-1", "1,000", "2.0", "1e2", "many", " 7 ", "007", "9" * 20],
-    "fatalities_low": ["", "1", "5"],
-    "fatalities_high": ["", "2", "40"],
-    "civilian_fatalities": ["", "0", "1"],
-    "source": ["", "AFP", "=cmd()", "'=HYPERLINK(1)", "a\\b", "x\x1fy", "  Reuters  ", "'x"],
+    "fatalities": [
+        "", "0", "3", "-1", "1,000", "2.0", "1e2", "many", " 7 ", "007", "9" * 20, "100000",
+        "100001", "100,001", "999999999999999",
+    ],
+    "fatalities_low": ["", "1", "5", "100001"],
+    "fatalities_high": ["", "2", "40", "100000", "250000"],
+    "civilian_fatalities": ["", "0", "1", "100001"],
+    "source": [
+        "", "AFP", "=cmd()", "'=HYPERLINK(1)", "a\\b", "x\x1fy", "  Reuters  ", "'x", "AFP\x00",
+    ],
+    "source_url": [
+        "", "https://example.org/a?b=1#c", "http://azatutyun.am/x", "HTTPS://EXAMPLE.ORG",
+        "https://example.org:8443/", "https://example.org:99999/", "https://ru.wikipedia.org/Шуши",
+        "javascript:alert(1)", "data:text/html,<b>", "ftp://example.org", "www.example.com",
+        "/relative", "https://", "https://example.org/a b", 'https://e.org/"x', "https:\\\\x",
+        " https://example.org/padded ", "'https://example.org/", "https://[::1]/",
+    ],
     "verification": ["", "claimed", "CONFIRMED", "maybe"],
     "notes": [
         "", "line one\nline two", 'say "hi"', "é", "NA", "trailing ", "\u3000wide", "\\N",
-        "a\r\nb", "tab\there",
+        "a\r\nb", "tab\there", "nul\x00byte", "\x00", "bell\x07esc\x1b[0m", "x" * 131_073,
     ],
 }  # fmt: skip
 COORDINATES = [
@@ -112,13 +134,18 @@ def same_plan(fast, reference) -> None:
         ]
 
 
+# "Today" for the comparisons: 2024-07-01 (tomorrow) is the last day accepted.
+TODAY = dt.date(2024, 6, 30)
+
+
 def plans(data: bytes, store, **kw):
     outcomes = []
-    for planner in (plan_import, plan_import_rowwise):
-        try:
-            outcomes.append(planner(data, store, source_name="mix.csv", **kw))
-        except InputError as exc:
-            outcomes.append(str(exc))
+    with mock.patch.object(geo.ingest, "_today", lambda: TODAY):
+        for planner in (plan_import, plan_import_rowwise):
+            try:
+                outcomes.append(planner(data, store, source_name="mix.csv", **kw))
+            except InputError as exc:
+                outcomes.append(str(exc))
     return outcomes
 
 
@@ -128,7 +155,7 @@ def stored(tmp_path_factory) -> SQLiteStore:
     store = SQLiteStore(tmp_path_factory.mktemp("db") / "events.sqlite")
     data = (",".join(COLUMN_NAMES) + "\n" + row_line(GOOD)).encode()
     data += row_line({**GOOD, "event_id": "e3", "fatalities": "3"}).encode()
-    apply_plan(plan_import(data, store), store)
+    apply_plan(plan_import(data, store), store, user="test")
     return store
 
 
@@ -161,6 +188,31 @@ def test_other_formats_and_date_formats_agree_too(tmp_path_factory, body, fmt, d
         assert fast == reference
     else:
         same_plan(fast, reference)
+
+
+def test_every_choice_once_agrees(stored):
+    """Each troublesome value in a row of its own (besides the random mixtures above): the
+    plausibility rules (dates 1988..tomorrow, counts, URLs, NUL bytes, countries) included."""
+    body = [
+        row_line({**GOOD, "event_id": f"{column}-{i}", column: value})
+        for column, values in CHOICES.items()
+        for i, value in enumerate(values)
+        if len(value) < 1000  # a field over the csv limit refuses the whole file (below)
+    ]
+    data = (",".join(COLUMN_NAMES) + "\n" + "".join(body)).encode()
+    fast, reference = plans(data, stored)
+    same_plan(fast, reference)
+    reasons = {r.reason for r in reference.rejects}
+    assert "date before 1988-01-01: the conflict data starts in 1988" in reasons
+    assert "date in the future (after 2024-07-01)" in reasons
+    assert "NUL byte in the text" in reasons
+    assert any("100,000 or less" in r for r in reasons)
+    assert any("http:// or https://" in r for r in reasons)
+    assert any("ISO 3166-1 alpha-3" in r for r in reasons)
+    assert any(w.column == "country" for w in reference.warnings)
+    big = data + row_line({**GOOD, "event_id": "big", "notes": "x" * 131_073}).encode()
+    fast, reference = plans(big, stored)
+    assert isinstance(reference, str) and fast == reference
 
 
 def test_day_first_files_latin1_and_semicolons_agree(stored):

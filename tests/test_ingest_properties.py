@@ -47,6 +47,16 @@ NASTY = st.sampled_from(
         "1e309",
         "0x10",
         "  12  ",
+        # Implausible values (dates, counts, URLs, countries, NUL bytes): rejects, not crashes.
+        "1987-12-31",
+        "9999-12-31",
+        "100001",
+        "javascript:alert(1)",
+        "www.example.com",
+        "XX1",
+        "USA",
+        "a\x00b",
+        "\x1b[31m",
     ]
 )
 
