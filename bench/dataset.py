@@ -48,7 +48,7 @@ def import_csv(csv_path: Path, store_path: Path, geocoder=None) -> dict[str, obj
         geocoder=geocoder or offline_geocoder(),
         max_bytes=max(MAX_BYTES, len(data) + 1),
     )
-    apply_plan(plan, store)
+    apply_plan(plan, store, user="bench")
     return plan.summary()
 
 

@@ -15,7 +15,7 @@ import struct
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
@@ -30,7 +30,10 @@ from geo.settings import Settings, get_settings
 
 # 2: content hashes are sha256 of the canonical row text (see `content_hash`), not of JSON;
 # opening a version-1 store recomputes them (and records the longest event) in one transaction.
-SCHEMA_VERSION = 2
+# 3: every import is a batch (who, when, file, sha256, counts) with the previous version of
+# each event it wrote (event_versions), so it can be listed and undone; accounts (users,
+# signin_failures). Opening a version-2 store adds them in one transaction.
+SCHEMA_VERSION = 3
 BUSY_TIMEOUT_MS = 10_000
 # Rows per executemany batch: bounds the Python objects alive at once during a large import.
 WRITE_BATCH = 50_000
@@ -73,21 +76,68 @@ CREATE TABLE IF NOT EXISTS events (
 ) WITHOUT ROWID"""
 # Secondary indexes, apart so a large import can drop and rebuild them inside its transaction.
 # events_by_id makes event_id unique: an import that broke that fails when it is rebuilt.
+# events_by_import finds a batch's events: recording an import's inserts, checking an undo.
 _INDEXES = {
     "events_by_id": "CREATE UNIQUE INDEX IF NOT EXISTS events_by_id ON events (event_id)",
     "events_by_end": "CREATE INDEX IF NOT EXISTS events_by_end ON events (date_end)",
+    "events_by_import": "CREATE INDEX IF NOT EXISTS events_by_import ON events (import_id)",
 }
-_CREATE = f"""
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS imports (
-    import_id INTEGER PRIMARY KEY AUTOINCREMENT,
+# What a batch's `format` may be: the import formats of geo.ingest, or an undo.
+BATCH_FORMATS = ("native", "acled", "ucdp", "generic", "undo")
+ROLES = ("viewer", "editor", "admin")
+# The `user` of the batches a version-2 store recorded (it did not record who imported).
+USER_BEFORE_V3 = "unknown (before v3)"
+# event_versions keeps a previous version: every schema column but the key event_id.
+_VERSION_COLUMNS = tuple(c for c in COLUMN_NAMES if c != "event_id")
+# The columns version 3 added to imports (a version-2 store gets them by ALTER TABLE).
+_V3_IMPORTS_COLUMNS = (
+    "sha256 TEXT",
+    f"format TEXT CHECK (format IS NULL OR {_one_of('format', BATCH_FORMATS)})",
+    "undone_at TEXT",
+    "undone_by TEXT",
+    "undo_of INTEGER REFERENCES imports(import_id)",
+)
+_IMPORTS_COLUMNS = """
+    user TEXT NOT NULL,
     imported_at TEXT NOT NULL,
-    source_name TEXT,
-    rows INTEGER, inserted INTEGER, updated INTEGER, duplicates INTEGER, rejected INTEGER
-);
-{_CREATE_EVENTS};
-{{indexes}};
-""".replace("{indexes}", ";\n".join(_INDEXES.values()))
+    file_name TEXT,
+    rows INTEGER, inserted INTEGER, updated INTEGER, duplicates INTEGER, rejected INTEGER,
+    """ + ",\n    ".join(_V3_IMPORTS_COLUMNS)
+# One statement per item: a migration runs them inside its own transaction (executescript
+# would commit it). `imports` is the list of batches (`import_id` is the batch number users
+# see). `event_versions` holds, per batch and event it wrote, the event's version BEFORE the
+# batch (NULL columns for an insert) and what the batch did: insert, update, or (an undo)
+# delete. `users` and `signin_failures` hold the accounts; the hashing lives elsewhere.
+_CREATE = [
+    "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS imports (\n    import_id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    + _IMPORTS_COLUMNS
+    + "\n)",
+    _CREATE_EVENTS,
+    *_INDEXES.values(),
+    f"""CREATE TABLE IF NOT EXISTS event_versions (
+    import_id INTEGER NOT NULL REFERENCES imports(import_id),
+    event_id TEXT NOT NULL,
+    action TEXT NOT NULL CHECK (action = 'insert' OR action = 'update' OR action = 'delete'),
+    {", ".join(f"{c} {_SQL_TYPE[BY_NAME[c].kind]}" for c in _VERSION_COLUMNS)},
+    content_hash TEXT,
+    prev_import_id INTEGER,
+    PRIMARY KEY (import_id, event_id)
+) WITHOUT ROWID""",
+    "CREATE INDEX IF NOT EXISTS event_versions_by_event ON event_versions (event_id, import_id)",
+    """CREATE TABLE IF NOT EXISTS users (
+    name TEXT PRIMARY KEY COLLATE NOCASE CHECK (name <> ''),
+    role TEXT NOT NULL CHECK (role IN ('viewer', 'editor', 'admin')),
+    password_hash TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    created_by TEXT
+)""",
+    """CREATE TABLE IF NOT EXISTS signin_failures (
+    name TEXT NOT NULL COLLATE NOCASE,
+    at TEXT NOT NULL
+)""",
+    "CREATE INDEX IF NOT EXISTS signin_failures_by_name ON signin_failures (name, at)",
+]
 # meta key: the longest (date_end - event_date) in days of any event ever written. A window
 # query can then bound event_date from below, so it reads an index range, not the table.
 _MAX_DAYS = "max_duration_days"
@@ -312,6 +362,64 @@ class ApplyResult:
     updated: int
 
 
+@dataclass(frozen=True)
+class BatchInfo:
+    """What an import records about itself: who, which file (name, sha256 of its bytes, format)
+    and the counts the store cannot know (rows read, duplicates, rejected)."""
+
+    user: str
+    file_name: str | None = None
+    sha256: str | None = None
+    format: str | None = None
+    rows: int | None = None
+    duplicates: int | None = None
+    rejected: int | None = None
+
+
+@dataclass(frozen=True)
+class Batch:
+    """One import (or undo) as the store recorded it. `at`, `undone_at`: ISO text, UTC.
+
+    For an undo batch (format 'undo', undo_of = the batch it undid): `inserted` counts events
+    it re-created, `updated` those it restored, `removed` those it deleted."""
+
+    id: int
+    user: str
+    at: str
+    file: str | None
+    sha256: str | None
+    format: str | None
+    rows: int | None
+    inserted: int | None
+    updated: int | None
+    duplicates: int | None
+    rejected: int | None
+    undone_at: str | None
+    undone_by: str | None
+    undo_of: int | None
+
+    @property
+    def removed(self) -> int:
+        """Events this batch deleted (only an undo deletes)."""
+        if self.format != "undo":
+            return 0
+        return (self.rows or 0) - (self.inserted or 0) - (self.updated or 0)
+
+    def as_dict(self) -> dict[str, object]:
+        return dict(self.__dict__)
+
+
+@dataclass(frozen=True)
+class UserRecord:
+    """An account as stored. The password hash never shows in a repr (nor in logs)."""
+
+    name: str
+    role: str
+    password_hash: str = field(repr=False)
+    created_at: str
+    created_by: str | None
+
+
 class EventStore(Protocol):
     """What the app, the CLI and ingestion need from a store."""
 
@@ -322,9 +430,16 @@ class EventStore(Protocol):
         inserts: Sequence[Record],
         updates: Sequence[Record],
         *,
+        batch: BatchInfo | None = None,
         source_name: str | None = None,
         stats: Mapping[str, int] | None = None,
     ) -> ApplyResult: ...
+
+    def imports(self, limit: int | None = None) -> list[Batch]: ...
+
+    def undo(self, batch_id: int, *, user: str, force: bool = False) -> Batch: ...
+
+    def history(self, event_id: str) -> list[dict[str, object]]: ...
 
     def events(
         self,
@@ -338,6 +453,18 @@ class EventStore(Protocol):
 
 # One write path per process: Streamlit runs each session in its own thread.
 _WRITE_LOCK = threading.Lock()
+# Store files this process has seen at SCHEMA_VERSION, as (path, device, inode): opening one
+# again reads nothing (a page reload opens the store). A file replaced at the same path has
+# another inode, so it is checked again.
+_CURRENT: set[tuple[str, int, int]] = set()
+
+
+def _file_key(path: Path) -> tuple[str, int, int] | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return (str(path.resolve()), st.st_dev, st.st_ino)
 
 
 class SQLiteStore:
@@ -346,8 +473,16 @@ class SQLiteStore:
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        key = _file_key(self.path)
+        if key is not None and key in _CURRENT:
+            return
         with self._connect() as conn:
-            self._migrate(conn)
+            # A plain read first: opening a current store never waits for an import's lock.
+            if _read_version(conn) != SCHEMA_VERSION:
+                self._migrate(conn)
+        key = _file_key(self.path)
+        if key is not None:
+            _CURRENT.add(key)
 
     # -- connections ------------------------------------------------------------------------
 
@@ -380,21 +515,29 @@ class SQLiteStore:
             conn.execute("COMMIT")
 
     def _migrate(self, conn: sqlite3.Connection) -> None:
-        # executescript commits any open transaction first, so the script carries its own.
-        conn.executescript("BEGIN IMMEDIATE;" + _CREATE + "COMMIT;")
+        """Create a new store or upgrade an old one: ONE transaction under the write lock."""
         with _WRITE_LOCK:
             conn.execute("BEGIN IMMEDIATE")
             try:
-                row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-                if row is None:
-                    _set_meta(conn, "schema_version", SCHEMA_VERSION)
-                    _set_meta(conn, _MAX_DAYS, _longest_stored_event(conn))
-                elif int(row[0]) == 1:
-                    _upgrade_from_1(conn)
-                elif int(row[0]) != SCHEMA_VERSION:
+                version = _read_version(conn)  # again: another thread may have done it
+                if version == SCHEMA_VERSION:
+                    conn.execute("COMMIT")
+                    return
+                if version is not None and version > SCHEMA_VERSION:
                     raise StoreError(
-                        f"{self.path}: schema version {row[0]}, this program needs {SCHEMA_VERSION}"
+                        f"{self.path}: schema version {version}, this program needs "
+                        f"{SCHEMA_VERSION}"
                     )
+                if version == 1:
+                    _upgrade_from_1(conn)
+                    version = 2
+                if version == 2:
+                    _upgrade_from_2(conn)
+                for sql in _CREATE:
+                    conn.execute(sql)
+                if version is None:
+                    _set_meta(conn, _MAX_DAYS, _longest_stored_event(conn))
+                _set_meta(conn, "schema_version", SCHEMA_VERSION)
                 conn.execute("COMMIT")
             except BaseException:
                 conn.execute("ROLLBACK")
@@ -409,7 +552,8 @@ class SQLiteStore:
             )
 
     def version(self) -> int:
-        """Changes whenever an import lands (the last import's id): a cheap cache key."""
+        """Changes whenever an import or an undo lands (the last batch's id): a cheap cache
+        key."""
         with self._connect() as conn:
             return int(
                 conn.execute("SELECT coalesce(max(import_id), 0) FROM imports").fetchone()[0]
@@ -508,6 +652,71 @@ class SQLiteStore:
             return _rows_frame([])
         return parts[0] if len(parts) == 1 else pd.concat(parts, ignore_index=True)
 
+    def imports(self, limit: int | None = None) -> list[Batch]:
+        """The batches (imports and undos), newest first; at most `limit` of them."""
+        sql = _BATCH_SELECT + " ORDER BY import_id DESC"
+        params: tuple = ()
+        if limit is not None:
+            sql += " LIMIT ?"
+            params = (int(limit),)
+        with self._connect() as conn:
+            return [Batch(*row) for row in conn.execute(sql, params)]
+
+    def batch(self, batch_id: int) -> Batch | None:
+        """One batch, or None when there is no such batch."""
+        with self._connect() as conn:
+            return _batch_row(conn, batch_id)
+
+    def history(self, event_id: str) -> list[dict[str, object]]:
+        """Every version of one event, oldest first; [] for an id the store never had.
+
+        Each version: `batch` (the batch that made it), `user`, `at`, `file`, `format`,
+        `undo_of`, `action` ('insert', 'update', 'delete' for an undo that removed the event,
+        'unrecorded' for a version written before the store kept versions), `values` (the
+        event's schema columns at that version; None after a delete), `content_hash`,
+        `current` (True for the stored version, which comes last)."""
+        cols = ", ".join(_VERSION_COLUMNS)
+        with self._connect() as conn:
+            conn.row_factory = sqlite3.Row
+            conn.execute("BEGIN")  # one snapshot for the reads below (a read: no write lock)
+            rows = conn.execute(
+                f"SELECT import_id, action, {cols}, content_hash, prev_import_id "  # noqa: S608
+                "FROM event_versions WHERE event_id = ? ORDER BY import_id",
+                (event_id,),
+            ).fetchall()
+            now = conn.execute(
+                f"SELECT {cols}, content_hash, import_id FROM events WHERE event_id = ?",  # noqa: S608
+                (event_id,),
+            ).fetchone()
+            ids = {r["import_id"] for r in rows} | {r["prev_import_id"] for r in rows[:1]}
+            if now is not None:
+                ids.add(now["import_id"])
+            batches = {i: _batch_row(conn, i) for i in ids if i is not None}
+            conn.execute("COMMIT")
+        if not rows:  # never changed since the store kept versions (or never there)
+            if now is None:
+                return []
+            i = now["import_id"]
+            only = _history_entry(batches.get(i), i, "unrecorded", _version(event_id, now))
+            return [{**only, "current": True}]
+        # Version i is what batch i wrote: the previous version the next batch recorded, or
+        # the stored row after the last batch.
+        states = [_version(event_id, r) for r in rows[1:]]
+        states.append(_version(event_id, now))
+        out = []
+        if rows[0]["action"] != "insert" and rows[0]["content_hash"] is not None:
+            # A version older than the recorded ones (written before version 3).
+            first = rows[0]["prev_import_id"]
+            out.append(
+                _history_entry(batches.get(first), first, "unrecorded", _version(event_id, rows[0]))
+            )
+        for r, state in zip(rows, states, strict=True):
+            i = r["import_id"]
+            out.append(_history_entry(batches.get(i), i, r["action"], state))
+        if out and now is not None:
+            out[-1]["current"] = True
+        return out
+
     # -- writes -----------------------------------------------------------------------------
 
     def apply(
@@ -515,48 +724,69 @@ class SQLiteStore:
         inserts: Sequence[Record],
         updates: Sequence[Record],
         *,
+        batch: BatchInfo | None = None,
         source_name: str | None = None,
         stats: Mapping[str, int] | None = None,
     ) -> ApplyResult:
-        """Insert and update events in ONE transaction; on any error nothing is changed.
+        """Insert and update events as ONE batch in ONE transaction: the batch's row in
+        `imports`, the events, and in `event_versions` the previous version of every event it
+        updates (an insert records only its id). On any error nothing is changed.
 
-        `inserts` and `updates` may be RecordFrames: their columns go to SQLite in batches,
-        without a dict per row."""
-        stats = dict(stats or {})
-        now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+        `batch` says who imported which file; without it the user is 'unknown' and the older
+        keywords give the file (`source_name`) and counts (`stats`: rows, duplicates,
+        rejected). `inserts` and `updates` may be RecordFrames: their columns go to SQLite in
+        batches, without a dict per row."""
+        if batch is None:
+            stats = dict(stats or {})
+            batch = BatchInfo(
+                user="unknown",
+                file_name=source_name,
+                rows=stats.get("rows"),
+                duplicates=stats.get("duplicates"),
+                rejected=stats.get("rejected"),
+            )
         cols = [*COLUMN_NAMES, "content_hash", "import_id"]
         update_sql = (
             f"UPDATE events SET {', '.join(f'{c} = ?' for c in cols[1:])} WHERE event_id = ?"  # noqa: S608
         )
         try:
             with self._write() as conn:
-                cur = conn.execute(
-                    "INSERT INTO imports (imported_at, source_name, rows, inserted, updated, "
-                    "duplicates, rejected) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        now,
-                        source_name,
-                        stats.get("rows"),
-                        len(inserts),
-                        len(updates),
-                        stats.get("duplicates"),
-                        stats.get("rejected"),
-                    ),
-                )
-                import_id = int(cur.lastrowid)
+                import_id = _insert_batch(conn, batch, inserted=len(inserts), updated=len(updates))
                 rebuild = len(inserts) >= REINDEX_MIN_ROWS and len(inserts) > _count(conn)
+                if len(updates):
+                    # The rows as they are now, copied in one statement, then overwritten.
+                    _with_ids(conn, "updating", _event_ids(updates))
+                    saved = conn.execute(_SAVE_VERSIONS, (import_id,)).rowcount
+                    missing = _scalar(conn, "SELECT count(*) FROM temp.updating") - saved
+                    if missing:  # e.g. an undo removed them after the file was checked
+                        raise StoreError(
+                            f"the store changed since the file was checked: {missing} of the "
+                            "events to update are gone; nothing was changed, check it again"
+                        )
+                    conn.execute("DROP TABLE temp.updating")
+                    # Every column, NULLs included: an update must clear what the event no
+                    # longer has.
+                    for _, rows in _batches(updates, import_id):
+                        conn.executemany(update_sql, (row[1:] + row[:1] for row in rows))
                 if rebuild:
                     conn.execute("PRAGMA cache_size = -65536")  # 64 MB while this import runs
                     for name in _INDEXES:
                         conn.execute(f"DROP INDEX {name}")
-                for names, batch in _batches(inserts, import_id, skip_empty=True):
-                    conn.executemany(_insert_sql(names), batch)
-                # Every column, NULLs included: an update must clear what the event no longer has.
-                for _, batch in _batches(updates, import_id):
-                    conn.executemany(update_sql, (row[1:] + row[:1] for row in batch))
+                for names, rows in _batches(inserts, import_id, skip_empty=True):
+                    conn.executemany(_insert_sql(names), rows)
                 if rebuild:
                     for sql in _INDEXES.values():
                         conn.execute(sql)
+                if len(inserts):
+                    # Inserts have no previous version: their ids, in one statement (the
+                    # updated events, now of this batch too, are there already: ignored). In
+                    # id order, the table's: a million ids append instead of splitting pages.
+                    conn.execute(
+                        "INSERT OR IGNORE INTO event_versions (import_id, event_id, action) "
+                        "SELECT ?, event_id, 'insert' FROM events WHERE import_id = ? "
+                        "ORDER BY event_id",
+                        (import_id, import_id),
+                    )
                 longest = max(_longest_event(inserts), _longest_event(updates))
                 if longest > _get_meta(conn, _MAX_DAYS):
                     _set_meta(conn, _MAX_DAYS, longest)
@@ -566,8 +796,345 @@ class SQLiteStore:
             raise StoreError(f"the store is unavailable, nothing was changed: {exc}") from exc
         return ApplyResult(import_id, len(inserts), len(updates))
 
+    def undo(self, batch_id: int, *, user: str, force: bool = False) -> Batch:
+        """Undo batch `batch_id` in ONE transaction; returns the undo's own batch.
+
+        The events the batch inserted are removed; those it updated get back the version they
+        had before it (values, content hash and batch). Nothing else changes. The undo is a
+        batch itself (format 'undo', undo_of = batch_id): its event_versions rows keep what it
+        removed or replaced, so `history` shows it. The undone batch gets undone_at/_by.
+
+        Refused (StoreError, nothing changed): an unknown batch, an undo batch, a batch
+        already undone, a batch imported before the store kept versions; and, unless `force`,
+        a batch any of whose events is no longer as the batch left it because a later batch
+        changed it (a later batch undone since does not count: its undo put the event back).
+
+        `force` applies the same rule regardless of later changes: the events the batch
+        inserted are removed and the events it updated get their version from before the
+        batch, even when a later batch changed them since. Those later changes are lost from
+        the events (they stay in `history`); the later batches are not marked undone. An event
+        the batch updated that is gone by then (a forced undo removed it) is re-created.
+        """
+        now = _now()
+        vcols = ", ".join(_VERSION_COLUMNS)
+        current = ", ".join(f"e.{c}" for c in _VERSION_COLUMNS)
+        try:
+            with self._write() as conn:
+                conn.execute("PRAGMA cache_size = -65536")  # 64 MB: an undo may be large
+                target = _batch_row(conn, batch_id)
+                if target is None:
+                    raise StoreError(f"there is no batch {batch_id}")
+                if target.format == "undo":
+                    raise StoreError(
+                        f"batch {batch_id} is the undo of batch {target.undo_of}: an undo "
+                        "cannot be undone (import the file again instead)"
+                    )
+                if target.undone_at is not None:
+                    raise StoreError(
+                        f"batch {batch_id} was already undone at {target.undone_at} "
+                        f"by {target.undone_by}"
+                    )
+                versions = _scalar(
+                    conn, "SELECT count(*) FROM event_versions WHERE import_id = ?", batch_id
+                )
+                if versions == 0 and (target.inserted or target.updated):
+                    raise StoreError(
+                        f"batch {batch_id} was imported before the store kept previous "
+                        "versions (schema version 3): it cannot be undone"
+                    )
+                if not force:
+                    _refuse_if_changed_later(conn, batch_id, versions)
+                undo_id = _insert_batch(
+                    conn,
+                    BatchInfo(user=user, format="undo"),
+                    inserted=0,
+                    updated=0,
+                    undo_of=batch_id,
+                )
+                # What the undo replaces, as it is now: removed (the batch's inserts),
+                # replaced (its updates), or nothing when a forced undo re-creates an event.
+                conn.execute(
+                    "INSERT INTO event_versions (import_id, event_id, action, "  # noqa: S608
+                    f"{vcols}, content_hash, prev_import_id) "
+                    "SELECT ?, v.event_id, CASE WHEN v.action = 'insert' THEN 'delete' "
+                    "WHEN e.event_id IS NULL THEN 'insert' ELSE 'update' END, "
+                    f"{current}, e.content_hash, e.import_id "
+                    "FROM event_versions v LEFT JOIN events e ON e.event_id = v.event_id "
+                    "WHERE v.import_id = ? AND (v.action <> 'insert' OR e.event_id IS NOT NULL)",
+                    (undo_id, batch_id),
+                )
+                counts = dict(
+                    conn.execute(
+                        "SELECT action, count(*) FROM event_versions WHERE import_id = ? "
+                        "GROUP BY action",
+                        (undo_id,),
+                    ).fetchall()
+                )
+                # Remove every event the batch wrote (its updates come back just below). Most of
+                # the store: drop the indexes and rebuild them after, as a large import does.
+                rebuild = versions >= REINDEX_MIN_ROWS and 2 * versions > _count(conn)
+                if rebuild:
+                    for name in _INDEXES:
+                        conn.execute(f"DROP INDEX {name}")
+                gone = conn.execute("DELETE FROM events WHERE import_id = ?", (batch_id,)).rowcount
+                if gone != versions:  # forced: some are another batch's version by now
+                    conn.execute(
+                        "DELETE FROM events WHERE event_id IN "
+                        "(SELECT event_id FROM event_versions WHERE import_id = ?)",
+                        (batch_id,),
+                    )
+                conn.execute(
+                    f"INSERT INTO events (event_id, {vcols}, content_hash, import_id) "  # noqa: S608
+                    f"SELECT event_id, {vcols}, content_hash, prev_import_id FROM event_versions "
+                    "WHERE import_id = ? AND action = 'update' ORDER BY event_date, event_id",
+                    (batch_id,),
+                )
+                if rebuild:
+                    for sql in _INDEXES.values():
+                        conn.execute(sql)
+                conn.execute(
+                    "UPDATE imports SET undone_at = ?, undone_by = ? WHERE import_id = ?",
+                    (now, user, batch_id),
+                )
+                removed, restored, recreated = (
+                    counts.get(a, 0) for a in ("delete", "update", "insert")
+                )
+                conn.execute(
+                    "UPDATE imports SET rows = ?, inserted = ?, updated = ?, duplicates = 0, "
+                    "rejected = 0 WHERE import_id = ?",
+                    (removed + restored + recreated, recreated, restored, undo_id),
+                )
+                done = _batch_row(conn, undo_id)
+        except sqlite3.IntegrityError as exc:
+            raise StoreError(f"the store refused the undo, nothing was changed: {exc}") from exc
+        except sqlite3.OperationalError as exc:
+            raise StoreError(f"the store is unavailable, nothing was changed: {exc}") from exc
+        assert done is not None
+        return done
+
+    # -- accounts (the hashing and sign-in rules live outside the store) --------------------
+
+    def add_user(self, name: str, role: str, password_hash: str, *, created_by: str | None) -> None:
+        """A new account; StoreError if the name exists (names ignore ASCII case)."""
+        _check_role(role)
+        if not name or name != name.strip():
+            raise StoreError(f"a user name must be non-empty without outer spaces: {name!r}")
+        try:
+            with self._write() as conn:
+                conn.execute(
+                    "INSERT INTO users (name, role, password_hash, created_at, created_by) "
+                    "VALUES (?, ?, ?, ?, ?)",
+                    (name, role, password_hash, _now(), created_by),
+                )
+        except sqlite3.IntegrityError as exc:  # never echo the statement's parameters
+            raise StoreError(f"user {name!r} already exists") from exc
+
+    def user(self, name: str) -> UserRecord | None:
+        with self._connect() as conn:
+            row = conn.execute(f"{_USER_SELECT} WHERE name = ?", (name,)).fetchone()  # noqa: S608
+        return UserRecord(*row) if row else None
+
+    def users(self) -> list[UserRecord]:
+        """Every account, by name."""
+        with self._connect() as conn:
+            return [UserRecord(*r) for r in conn.execute(f"{_USER_SELECT} ORDER BY name")]  # noqa: S608
+
+    def remove_user(self, name: str) -> bool:
+        """False when there was no such user."""
+        with self._write() as conn:
+            return conn.execute("DELETE FROM users WHERE name = ?", (name,)).rowcount > 0
+
+    def set_password_hash(self, name: str, password_hash: str) -> bool:
+        """False when there is no such user."""
+        with self._write() as conn:
+            cur = conn.execute(
+                "UPDATE users SET password_hash = ? WHERE name = ?", (password_hash, name)
+            )
+            return cur.rowcount > 0
+
+    def set_role(self, name: str, role: str) -> bool:
+        """False when there is no such user."""
+        _check_role(role)
+        with self._write() as conn:
+            return (
+                conn.execute("UPDATE users SET role = ? WHERE name = ?", (role, name)).rowcount > 0
+            )
+
+    def record_signin_failure(self, name: str, at: dt.datetime) -> None:
+        """A failed sign-in for `name` (known user or not) at `at` (naive means UTC)."""
+        with self._write() as conn:
+            conn.execute(
+                "INSERT INTO signin_failures (name, at) VALUES (?, ?)", (name, _utc_text(at))
+            )
+
+    def signin_failures_since(self, name: str, since: dt.datetime) -> int:
+        """Failed sign-ins for `name` at or after `since`."""
+        with self._connect() as conn:
+            return _scalar(
+                conn,
+                "SELECT count(*) FROM signin_failures WHERE name = ? AND at >= ?",
+                name,
+                _utc_text(since),
+            )
+
+    def clear_signin_failures(self, name: str) -> None:
+        with self._write() as conn:
+            conn.execute("DELETE FROM signin_failures WHERE name = ?", (name,))
+
+    def prune_signin_failures(self, before: dt.datetime) -> int:
+        """Forget every failure older than `before` (of any name); how many were removed."""
+        with self._write() as conn:
+            cur = conn.execute("DELETE FROM signin_failures WHERE at < ?", (_utc_text(before),))
+            return cur.rowcount
+
 
 # ---------------------------------------------------------------------------------- helpers
+
+
+_BATCH_SELECT = (
+    "SELECT import_id, user, imported_at, file_name, sha256, format, rows, inserted, updated, "
+    "duplicates, rejected, undone_at, undone_by, undo_of FROM imports"
+)
+_USER_SELECT = "SELECT name, role, password_hash, created_at, created_by FROM users"
+# The events an import is about to update (ids in temp.updating) as they are now: their
+# previous versions, copied into event_versions in one statement.
+_SAVE_VERSIONS = (
+    "INSERT INTO event_versions (import_id, event_id, action, "  # noqa: S608
+    + ", ".join(_VERSION_COLUMNS)
+    + ", content_hash, prev_import_id) SELECT ?, event_id, 'update', "
+    + ", ".join(_VERSION_COLUMNS)
+    + ", content_hash, import_id FROM events "
+    "WHERE event_id IN (SELECT event_id FROM temp.updating)"
+)
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+def _utc_text(at: dt.datetime) -> str:
+    """A moment as fixed-width ISO text in UTC (text order is time order); naive means UTC."""
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=dt.UTC)
+    return at.astimezone(dt.UTC).isoformat(timespec="microseconds")
+
+
+def _check_role(role: str) -> None:
+    if role not in ROLES:
+        raise StoreError(f"a role is one of {', '.join(ROLES)}, not {role!r}")
+
+
+def _scalar(conn: sqlite3.Connection, sql: str, *params: object) -> int:
+    return int(conn.execute(sql, params).fetchone()[0])
+
+
+def _insert_batch(
+    conn: sqlite3.Connection,
+    info: BatchInfo,
+    *,
+    inserted: int,
+    updated: int,
+    undo_of: int | None = None,
+) -> int:
+    cur = conn.execute(
+        "INSERT INTO imports (user, imported_at, file_name, sha256, format, rows, inserted, "
+        "updated, duplicates, rejected, undo_of) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            info.user,
+            _now(),
+            info.file_name,
+            info.sha256 or None,
+            info.format,
+            info.rows,
+            inserted,
+            updated,
+            info.duplicates,
+            info.rejected,
+            undo_of,
+        ),
+    )
+    return int(cur.lastrowid)
+
+
+def _batch_row(conn: sqlite3.Connection, batch_id: int) -> Batch | None:
+    row = conn.execute(f"{_BATCH_SELECT} WHERE import_id = ?", (batch_id,)).fetchone()  # noqa: S608
+    return Batch(*row) if row else None
+
+
+def _event_ids(records: Sequence[Record]) -> list[str]:
+    if isinstance(records, RecordFrame):
+        return records.event_ids()
+    return [r.event_id for r in records]
+
+
+def _with_ids(conn: sqlite3.Connection, table: str, ids: Iterable[str]) -> None:
+    """A temporary table `table` of event ids (for one statement over many events)."""
+    conn.execute(f"CREATE TEMP TABLE {table} (event_id TEXT PRIMARY KEY) WITHOUT ROWID")
+    conn.executemany(f"INSERT OR IGNORE INTO temp.{table} VALUES (?)", ((i,) for i in ids))  # noqa: S608
+
+
+def _refuse_if_changed_later(conn: sqlite3.Connection, batch_id: int, versions: int) -> None:
+    """StoreError naming the later batches and a few events, when any event the batch wrote is
+    no longer as it left it (its batch would then be another one, or it would be gone)."""
+    if _scalar(conn, "SELECT count(*) FROM events WHERE import_id = ?", batch_id) == versions:
+        return  # every event it wrote is still its version (event ids are unique)
+    conn.execute(
+        "CREATE TEMP TABLE changed AS SELECT v.event_id FROM event_versions v "
+        "LEFT JOIN events e ON e.event_id = v.event_id "
+        "WHERE v.import_id = ? AND e.import_id IS NOT ? ORDER BY v.event_id",
+        (batch_id, batch_id),
+    )
+    n = _scalar(conn, "SELECT count(*) FROM temp.changed")
+    sample = [r[0] for r in conn.execute("SELECT event_id FROM temp.changed LIMIT 5")]
+    later = [
+        str(r[0])
+        for r in conn.execute(
+            "SELECT DISTINCT v.import_id FROM event_versions v JOIN imports i USING (import_id) "
+            "WHERE v.event_id IN (SELECT event_id FROM temp.changed) AND v.import_id > ? "
+            "AND i.undone_at IS NULL ORDER BY v.import_id",
+            (batch_id,),
+        )
+    ]
+    by = f" by batch{'es' if len(later) > 1 else ''} {', '.join(later)}" if later else ""
+    first = f"batch{'es' if len(later) > 1 else ''} {', '.join(reversed(later))}"
+    if not later:
+        first = "the later batches"
+    more = ", ..." if n > len(sample) else ""
+    raise StoreError(
+        f"batch {batch_id} cannot be undone: {n} of its events {'was' if n == 1 else 'were'} "
+        f"changed since{by} "
+        f"(event {', '.join(sample)}{more}). Undo {first} first, or force the undo: it then "
+        f"removes the events batch {batch_id} inserted and puts back the version from before "
+        "it of those it updated, losing the later changes"
+    )
+
+
+def _version(event_id: str, row: sqlite3.Row | None) -> tuple[dict[str, object] | None, str | None]:
+    """(schema columns, content hash) of an events or event_versions row; (None, None) when
+    there is no version (an insert's previous one, a removed event)."""
+    if row is None or row["content_hash"] is None:
+        return None, None
+    return {"event_id": event_id, **{c: row[c] for c in _VERSION_COLUMNS}}, row["content_hash"]
+
+
+def _history_entry(
+    batch: Batch | None,
+    batch_id: int | None,
+    action: str,
+    version: tuple[dict[str, object] | None, str | None],
+) -> dict[str, object]:
+    return {
+        "batch": batch_id,
+        "user": batch.user if batch else None,
+        "at": batch.at if batch else None,
+        "file": batch.file if batch else None,
+        "format": batch.format if batch else None,
+        "undo_of": batch.undo_of if batch else None,
+        "action": action,
+        "current": False,
+        "content_hash": version[1],
+        "values": version[0],
+    }
 
 
 def _count(conn: sqlite3.Connection) -> int:
@@ -589,6 +1156,28 @@ def _longest_stored_event(conn: sqlite3.Connection) -> int:
         "WHERE date_end IS NOT NULL"
     ).fetchone()
     return int(round(row[0] or 0))
+
+
+def _read_version(conn: sqlite3.Connection) -> int | None:
+    """meta.schema_version, or None for a new (empty) store. A plain read: no write lock."""
+    try:
+        row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+    except sqlite3.OperationalError as exc:
+        if "no such table" in str(exc):
+            return None
+        raise StoreError(f"cannot read the event store: {exc}") from exc
+    return int(row[0]) if row else None
+
+
+def _upgrade_from_2(conn: sqlite3.Connection) -> None:
+    """Version 2 -> 3, inside the caller's transaction: the imports table becomes the batch
+    list (source_name is the file name; earlier batches keep their rows, user unknown), and
+    the caller creates event_versions and the account tables. Batches imported before have no
+    previous versions recorded: they cannot be undone."""
+    conn.execute("ALTER TABLE imports RENAME COLUMN source_name TO file_name")
+    conn.execute(f"ALTER TABLE imports ADD COLUMN user TEXT NOT NULL DEFAULT '{USER_BEFORE_V3}'")
+    for column in _V3_IMPORTS_COLUMNS:
+        conn.execute(f"ALTER TABLE imports ADD COLUMN {column}")
 
 
 def _upgrade_from_1(conn: sqlite3.Connection) -> None:
@@ -615,7 +1204,7 @@ def _upgrade_from_1(conn: sqlite3.Connection) -> None:
         zip(content_hashes(frame), frame["event_id"], strict=True),
     )
     _set_meta(conn, _MAX_DAYS, _longest_stored_event(conn))
-    _set_meta(conn, "schema_version", SCHEMA_VERSION)
+    _set_meta(conn, "schema_version", 2)
 
 
 def _days_before(day: dt.date | str, days: int) -> str | None:

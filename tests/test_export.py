@@ -34,7 +34,7 @@ def store(tmp_path):
         rows.append(",".join(values.get(c, "") for c in COLUMN_NAMES))
     # e0's negative longitude is far outside the region: it is rejected; the rest import.
     plan = plan_import(("\n".join(rows) + "\n").encode(), s, source_name="t.csv")
-    apply_plan(plan, s)
+    apply_plan(plan, s, user="test")
     return s
 
 
@@ -70,7 +70,7 @@ def test_negative_numbers_are_not_neutralised(tmp_path):
     }
     data = ",".join(COLUMN_NAMES) + "\n" + ",".join(values.get(c, "") for c in COLUMN_NAMES)
     data += "\n"
-    apply_plan(plan_import(data.encode(), s), s)
+    apply_plan(plan_import(data.encode(), s), s, user="test")
     text = events_csv(s.events())
     assert ",-77.03," in text and "'-77" not in text
 
@@ -82,7 +82,7 @@ def test_exported_csv_reimports_unchanged(store, tmp_path):
     assert not again.rejects and not again.inserts and not again.updates
     assert len(again.duplicates) == store.count()
     fresh = SQLiteStore(tmp_path / "fresh.sqlite")
-    apply_plan(plan_import(out.read_bytes(), fresh), fresh)
+    apply_plan(plan_import(out.read_bytes(), fresh), fresh, user="test")
     assert fresh.events().equals(store.events())
 
 
