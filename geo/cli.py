@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -48,12 +50,22 @@ def _print_plan(plan, file=sys.stderr) -> None:
         print(f"  warning  {issue}", file=file)
 
 
+def _os_user() -> str:
+    """Who runs the CLI, as batches record it: 'cli:<OS user>'."""
+    try:
+        name = getpass.getuser()
+    except Exception:  # no such user in the password database, no USER/LOGNAME variable
+        name = os.environ.get("USER") or "unknown"
+    return f"cli:{name}"
+
+
 def _cmd_ingest(args: argparse.Namespace) -> int:
     from geo.geocode import get_geocoder
     from geo.ingest import apply_plan, plan_import, write_rejects
     from geo.store import open_store
 
     store = open_store(args.db)
+    user = _os_user()
     geocoder = get_geocoder(args.geocoder)
     overrides = _parse_maps(args.map)
     totals = dict.fromkeys(("rows", "inserted", "updated", "duplicates", "rejected", "geocoded"), 0)
@@ -83,7 +95,8 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
         summary = plan.summary()
         if not args.dry_run:
             try:
-                apply_plan(plan, store, strict=args.strict)
+                result = apply_plan(plan, store, strict=args.strict, user=user)
+                summary["batch"] = result.import_id
             except NkMapError as exc:
                 print(f"nkmap: {path}: {exc}", file=sys.stderr)
                 summary.update(inserted=0, updated=0, error=str(exc))
@@ -105,12 +118,185 @@ def _cmd_seed(args: argparse.Namespace) -> int:
     from geo.store import open_store
 
     store = open_store(args.db)
+    user = _os_user()
     for path in sorted(get_settings().events_dir.glob("*.csv")):
         plan = plan_import(path.read_bytes(), store, source_name=path.name, fmt="native")
         if plan.inserts or plan.updates:
-            apply_plan(plan, store, strict=True)
+            apply_plan(plan, store, strict=True, user=user)
         _print_plan(plan)
     print(f"{store.path}: {store.count()} events", file=sys.stderr)
+    return 0
+
+
+_BATCH_COLUMNS = (
+    ("id", "batch"),
+    ("user", "user"),
+    ("at", "at"),
+    ("file", "file"),
+    ("sha256", "sha256"),
+    ("rows", "rows"),
+    ("inserted", "inserted"),
+    ("updated", "updated"),
+    ("duplicates", "duplicates"),
+    ("rejected", "rejected"),
+)
+_NUMERIC = {"id", "rows", "inserted", "updated", "duplicates", "rejected"}
+
+
+def _events(n: int) -> str:
+    return f"{n} event{'' if n == 1 else 's'}"
+
+
+def _batch_cells(batch) -> dict[str, str]:
+    cells = {
+        key: "" if getattr(batch, key) is None else str(getattr(batch, key))
+        for key, _ in _BATCH_COLUMNS
+    }
+    cells["sha256"] = cells["sha256"][:12]  # the table's; --json has all 64 digits
+    status = f"undone {batch.undone_at} by {batch.undone_by}" if batch.undone_at else ""
+    if batch.format == "undo":
+        cells["file"] = f"(undo of batch {batch.undo_of})"
+        restored = (batch.updated or 0) + (batch.inserted or 0)
+        status = f"{_events(batch.removed)} removed, {restored} restored"
+    return {**cells, "status": status}
+
+
+def _table(rows: list[dict[str, str]], headers: dict[str, str], numeric: set[str]) -> str:
+    """Plain text columns, padded to line up (numbers to the right)."""
+    widths = {k: max([len(h)] + [len(r[k]) for r in rows]) for k, h in headers.items()}
+
+    def line(cells: dict[str, str]) -> str:
+        parts = [
+            cells[k].rjust(widths[k]) if k in numeric else cells[k].ljust(widths[k])
+            for k in headers
+        ]
+        return "  ".join(parts).rstrip()
+
+    return "\n".join([line(headers), *(line(r) for r in rows)])
+
+
+def _cmd_imports(args: argparse.Namespace) -> int:
+    from geo.store import open_store
+
+    batches = open_store(args.db).imports()
+    if args.json:
+        print(json.dumps([b.as_dict() for b in batches], ensure_ascii=False))
+        return 0
+    if not batches:
+        print("no imports yet", file=sys.stderr)
+        return 0
+    headers = {**dict(_BATCH_COLUMNS), "status": "status"}
+    print(_table([_batch_cells(b) for b in batches], headers, _NUMERIC))
+    return 0
+
+
+def _cmd_undo(args: argparse.Namespace) -> int:
+    from geo.store import open_store
+
+    undo = open_store(args.db).undo(args.batch, user=_os_user(), force=args.force)
+    restored = (undo.updated or 0) + (undo.inserted or 0)
+    print(
+        f"batch {args.batch} undone: {_events(undo.removed)} removed, {restored} restored "
+        f"(undo recorded as batch {undo.id})"
+    )
+    return 0
+
+
+def _history_changes(before: dict | None, after: dict | None) -> list[str]:
+    """The lines under one version: every value of a first version, else what changed."""
+    if after is None:
+        return ["  (removed)"]
+    if before is None:
+        return [f"  {k} = {v!r}" for k, v in after.items() if v is not None]
+    return [
+        f"  {k}: {before.get(k)!r} -> {v!r}" for k, v in after.items() if before.get(k) != v
+    ] or ["  (same values)"]
+
+
+def _cmd_history(args: argparse.Namespace) -> int:
+    from geo.store import open_store
+
+    versions = open_store(args.db).history(args.event_id)
+    if not versions:
+        print(f"nkmap: no event {args.event_id!r} in this store", file=sys.stderr)
+        return 1
+    if args.json:
+        print(json.dumps(versions, ensure_ascii=False))
+        return 0
+    before = None
+    for v in versions:
+        file = f"undo of batch {v['undo_of']}" if v["format"] == "undo" else v["file"] or ""
+        mark = "  (current)" if v["current"] else ""
+        print(
+            f"batch {v['batch']}  {v['at'] or ''}  {v['user'] or ''}  {file}  {v['action']}{mark}"
+        )
+        for line in _history_changes(before, v["values"]):
+            print(line)
+        before = v["values"]
+    return 0
+
+
+def _read_password(args: argparse.Namespace) -> str:
+    """From --password-file (its first line), else asked twice at the terminal."""
+    if args.password_file:
+        try:
+            with open(args.password_file, encoding="utf-8") as fh:
+                return fh.readline().rstrip("\r\n")
+        except OSError as exc:
+            raise InputError(
+                f"cannot read the password file: {exc.strerror}", value=args.password_file
+            ) from None
+    if not sys.stdin.isatty():
+        raise InputError("no terminal to ask for the password: give --password-file FILE")
+    first = getpass.getpass("Password: ")
+    if getpass.getpass("Same password again: ") != first:
+        raise InputError("the two passwords differ; nothing was changed")
+    return first
+
+
+def _cmd_users(args: argparse.Namespace) -> int:
+    from geo import auth
+    from geo.store import open_store
+
+    store = open_store(args.db)
+    if args.action == "list":
+        users = [
+            {"name": u.name, "role": u.role, "created_at": u.created_at, "by": u.created_by}
+            for u in store.users()
+        ]
+        if args.json:
+            print(json.dumps(users, ensure_ascii=False))
+        elif users:
+            cells = [{k: str(v or "") for k, v in u.items()} for u in users]
+            print(_table(cells, {k: k for k in users[0]}, set()))
+        else:
+            print("no accounts yet (make run creates an admin)", file=sys.stderr)
+        return 0
+    if args.action == "bootstrap":
+        name, shown = auth.bootstrap_admin(store, os.environ.get("NKMAP_ADMIN_PASSWORD") or None)
+        if shown is not None:
+            print(f"Created the account {name!r} (admin). Its password, shown this once: {shown}")
+            print(f"Change it with: nkmap users passwd {name}")
+        return 0
+    if not args.name:
+        raise InputError(f"nkmap users {args.action} needs an account NAME")
+    if args.action == "add":
+        password = None if args.external else _read_password(args)
+        auth.add_user(store, args.name, args.role, password, created_by=_os_user())
+        print(f"account {args.name!r} added ({args.role})", file=sys.stderr)
+    elif args.action == "passwd":
+        auth.set_password(store, args.name, _read_password(args))
+        store.clear_signin_failures(args.name)
+        print(f"password of {args.name!r} changed", file=sys.stderr)
+    elif args.action == "role":
+        auth.check_role(args.role)
+        if not store.set_role(args.name, args.role):
+            raise InputError("no such account", value=args.name)
+        print(f"{args.name!r} is now {args.role}", file=sys.stderr)
+    elif args.action == "remove":
+        if not store.remove_user(args.name):
+            raise InputError("no such account", value=args.name)
+        print(f"account {args.name!r} removed", file=sys.stderr)
     return 0
 
 
@@ -287,6 +473,66 @@ def build_parser() -> argparse.ArgumentParser:
     seed = sub.add_parser("seed", help="load the curated events of data/events (idempotent)")
     seed.add_argument("--db", help=db_help)
     seed.set_defaults(func=_cmd_seed)
+
+    imports = sub.add_parser(
+        "imports",
+        help="list the import batches (who, when, which file, counts, undone)",
+        description="List every import batch, newest first: its number, who imported (the "
+        "OS user for the CLI), when, the file and its sha256, the counts, and whether it was "
+        "undone. An undo is a batch too.",
+    )
+    imports.add_argument("--db", help=db_help)
+    imports.add_argument("--json", action="store_true", help="print a JSON list")
+    imports.set_defaults(func=_cmd_imports)
+
+    undo = sub.add_parser(
+        "undo",
+        help="undo one import batch (in one transaction)",
+        description="Undo an import batch: remove the events it inserted, put back the "
+        "previous version of those it updated. Refused when a later batch changed the same "
+        "events (undo that one first), unless --force.",
+    )
+    undo.add_argument("batch", type=int, metavar="BATCH", help="the batch number (nkmap imports)")
+    undo.add_argument("--db", help=db_help)
+    undo.add_argument(
+        "--force",
+        action="store_true",
+        help="undo even if later batches changed its events (their changes are lost)",
+    )
+    undo.set_defaults(func=_cmd_undo)
+
+    history = sub.add_parser(
+        "history",
+        help="every version of one event, with the batch that wrote it",
+        description="Every version of one event, oldest first: the batch, who, when, the "
+        "file, and what changed.",
+    )
+    history.add_argument("event_id", metavar="EVENT_ID")
+    history.add_argument("--db", help=db_help)
+    history.add_argument("--json", action="store_true", help="print a JSON list")
+    history.set_defaults(func=_cmd_history)
+
+    users = sub.add_parser(
+        "users",
+        help="manage dashboard accounts (viewer, editor, admin)",
+        description="Accounts that sign in on the dashboard. Editors may import and undo; "
+        "admins manage accounts (here). Passwords are asked at the terminal (twice) or read "
+        "from the first line of --password-file; they are stored as Argon2id hashes only. "
+        "`bootstrap` creates the admin account if there is none and prints its password once "
+        "(or takes NKMAP_ADMIN_PASSWORD).",
+    )
+    users.add_argument("action", choices=["add", "list", "remove", "passwd", "role", "bootstrap"])
+    users.add_argument("name", nargs="?", metavar="NAME")
+    users.add_argument("--role", default="viewer", choices=["viewer", "editor", "admin"])
+    users.add_argument("--password-file", metavar="FILE", help="read the password from FILE")
+    users.add_argument(
+        "--external",
+        action="store_true",
+        help="no password: the account signs in through st.login (its name is the e-mail)",
+    )
+    users.add_argument("--db", help=db_help)
+    users.add_argument("--json", action="store_true", help="list: print JSON")
+    users.set_defaults(func=_cmd_users)
 
     export = sub.add_parser("export", help="export events as CSV, GeoJSON or GeoPackage")
     export.add_argument("--db", help=db_help)
