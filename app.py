@@ -17,6 +17,7 @@ from geo.timeline import timeline_chart
 
 st.set_page_config(page_title="Karabakh conflict map", page_icon="🗺️", layout="wide")
 settings = get_settings()
+ui.account_box(settings)  # with NKMAP_REQUIRE_LOGIN=1, stops here until signed in
 
 st.title("Nagorno-Karabakh conflict map")
 view = ui.sidebar_view(ui.claimants(settings), ui.data_span(settings))

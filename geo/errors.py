@@ -43,3 +43,7 @@ class AssetError(NkMapError, RuntimeError):
 
 class StoreError(NkMapError, RuntimeError):
     """The event store refused or could not perform an operation; nothing was changed."""
+
+
+class AuthError(NkMapError, PermissionError):
+    """Sign-in refused, a session expired, or an account lacks the role an action needs."""

@@ -21,6 +21,18 @@ def _path(var: str, default: Path) -> Path:
     return Path(value).expanduser().resolve() if value else default
 
 
+def _flag(var: str) -> bool:
+    return os.environ.get(var, "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _whole(var: str, default: int) -> int:
+    value = os.environ.get(var, "").strip()
+    try:
+        return max(1, int(value)) if value else default
+    except ValueError:
+        raise ValueError(f"{var} must be a whole number of minutes/hours, not {value!r}") from None
+
+
 @dataclass(frozen=True)
 class Settings:
     """Paths and options. Build with `Settings.from_env()`; never mutate."""
@@ -46,6 +58,12 @@ class Settings:
     # The event store (SQLite file). Keep it on a local disk: WAL does not work on network
     # filesystems.
     db_path: Path = field(default=REPO_ROOT / "var" / "events.sqlite")
+    # Accounts (geo/auth.py): with require_login, viewing needs a signed-in account too;
+    # writes always need an editor. Dashboard sessions end after this much inactivity, and
+    # this long after sign-in whatever the activity.
+    require_login: bool = False
+    session_idle_minutes: int = 60
+    session_max_hours: int = 12
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -62,11 +80,14 @@ class Settings:
             data_dir=_path("NKMAP_DATA_DIR", static_dir / "data"),
             data_url=os.environ.get("NKMAP_DATA_URL", "/app/static/data").rstrip("/"),
             var_dir=var_dir,
-            web_tiles=os.environ.get("NKMAP_WEB_TILES", "").lower() in {"1", "true", "yes"},
+            web_tiles=_flag("NKMAP_WEB_TILES"),
             nominatim_user_agent=os.environ.get("NKMAP_NOMINATIM_USER_AGENT", "").strip()
             or DEFAULT_NOMINATIM_USER_AGENT,
             geocode_cache=_path("NKMAP_GEOCODE_CACHE", var_dir / "geocode-cache.sqlite"),
             db_path=_path("NKMAP_DB", var_dir / "events.sqlite"),
+            require_login=_flag("NKMAP_REQUIRE_LOGIN"),
+            session_idle_minutes=_whole("NKMAP_SESSION_IDLE_MINUTES", 60),
+            session_max_hours=_whole("NKMAP_SESSION_MAX_HOURS", 12),
         )
 
 

@@ -11,6 +11,8 @@ from dataclasses import replace
 import pandas as pd
 import streamlit as st
 
+from geo import auth
+from geo.errors import AuthError, StoreError
 from geo.eventlayer import EventPayload, event_payload, publish
 from geo.filters import ALL_LAYERS, FIRST_DAY, LAST_DAY, PRESETS, View, filter_events
 from geo.layers import LAYER_TITLES
@@ -151,6 +153,8 @@ def sidebar_view(claimants: list[str], span: tuple[dt.date, dt.date]) -> View:
     sb = st.sidebar
     lo = min(span[0], st.session_state["from"])
     hi = max(span[1], st.session_state["to"])
+    if lo == hi:  # a store of one day's events, opened on that day: a slider needs a range
+        lo, hi = lo - dt.timedelta(days=1), hi + dt.timedelta(days=1)
     sb.header("Period")
     sb.selectbox(
         "Preset",
@@ -237,3 +241,184 @@ def write_permalink(view: View) -> None:
     query = view.to_query()
     if st.query_params.to_dict() != query:
         st.query_params.from_dict(query)
+
+
+def problem(message: str, detail: object) -> None:
+    """`message` (our own words, a literal) as an error; `detail`, which may quote a file or
+    a user's input, as plain text: never Markdown."""
+    st.error(message)
+    st.code(str(detail), language=None, wrap_lines=True)
+
+
+# ----------------------------------------------------------------------------- accounts
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def current_identity(settings: Settings) -> auth.Identity | None:
+    """Who is signed in to this session, or None (never signed in, signed out, or expired:
+    then the session forgets the identity and says so once)."""
+    session = st.session_state.get("_session")
+    if not isinstance(session, auth.Session):
+        return _oidc_identity(settings)
+    now = _now()
+    idle = dt.timedelta(minutes=settings.session_idle_minutes)
+    longest = dt.timedelta(hours=settings.session_max_hours)
+    if session.expired(now, idle, longest):
+        del st.session_state["_session"]
+        st.session_state["_expired"] = True
+        return None
+    st.session_state["_session"] = session.touched(now)
+    return session.identity
+
+
+def _sign_out() -> None:
+    st.session_state.pop("_session", None)
+    if _oidc_configured() and st.user.is_logged_in:
+        st.logout()
+
+
+def _oidc_configured() -> bool:
+    """True when .streamlit/secrets.toml configures st.login (an [auth] section)."""
+    try:
+        return "auth" in st.secrets
+    except (FileNotFoundError, KeyError, st.errors.StreamlitSecretNotFoundError):
+        return False
+
+
+def _oidc_identity(settings: Settings) -> auth.Identity | None:
+    """The identity provider's user (st.login), with the role of the account of the same
+    name (its e-mail address): an unknown address is a viewer."""
+    if not _oidc_configured() or not st.user.is_logged_in:
+        return None
+    email = str(st.user.get("email") or "")
+    account = open_store(settings.db_path).user(email) if email else None
+    return auth.Identity(email or "unknown", account.role if account else "viewer", via="oidc")
+
+
+def sign_in_form(settings: Settings, where=None, *, why: str | None = None) -> None:
+    """The sign-in form (account name and password). Messages are plain text."""
+    where = where or st
+    if st.session_state.pop("_expired", False):
+        where.info("Your session expired: sign in again.")
+    if why:
+        where.info(why)
+    if _oidc_configured():
+        where.button("Sign in with your organisation's account", on_click=st.login)
+    with where.form("sign-in", clear_on_submit=True):
+        name = st.text_input("Account name", max_chars=64, autocomplete="username")
+        password = st.text_input(
+            "Password",
+            type="password",
+            max_chars=auth.MAX_PASSWORD,
+            autocomplete="current-password",
+        )
+        submitted = st.form_submit_button("Sign in")
+    if not submitted:
+        return
+    try:
+        identity = auth.sign_in(open_store(settings.db_path), name, password)
+    except AuthError as exc:
+        where.error("Sign-in refused.")
+        where.text(str(exc))  # our message, but it quotes the name typed: plain text
+        return
+    now = _now()
+    st.session_state["_session"] = auth.Session(identity, now, now)
+    st.rerun()
+
+
+def account_box(settings: Settings, *, offer_sign_in: bool = True) -> auth.Identity | None:
+    """The sidebar's account line: who is signed in, with Sign out; or a Sign in expander.
+    With NKMAP_REQUIRE_LOGIN=1 a visitor who is not signed in sees only the form."""
+    identity = current_identity(settings)
+    if identity is not None:
+        st.sidebar.text(f"Signed in: {identity.name} ({identity.role})")
+        st.sidebar.button("Sign out", on_click=_sign_out, key="sign-out")
+        return identity
+    if settings.require_login:
+        st.title("Sign in")
+        sign_in_form(settings, why="This dashboard is for signed-in users.")
+        st.stop()
+    if offer_sign_in:
+        with st.sidebar.expander("Sign in (editors)"):
+            sign_in_form(settings)
+    return None
+
+
+def require_role(settings: Settings, needed: str) -> auth.Identity:
+    """The signed-in identity if its account has the role `needed` now; otherwise the page
+    shows why and the sign-in form, and stops."""
+    identity = account_box(settings, offer_sign_in=False)
+    store = open_store(settings.db_path)
+    if identity is not None and auth.at_least(auth.current_role(store, identity), needed):
+        return identity
+    if identity is None:
+        sign_in_form(settings, why=f"Sign in with an {needed} account to change the record.")
+    else:
+        st.warning(f"This account may not change the record (it needs the {needed} role).")
+    st.stop()
+    raise AssertionError("unreachable: st.stop() ends the script")
+
+
+# --------------------------------------------------------------------------- import batches
+
+
+def _batches_frame(batches: list) -> pd.DataFrame:
+    columns = ["id", "at", "user", "file", "format", "rows", "inserted", "updated"]
+    columns += ["duplicates", "rejected", "undone_at", "undone_by", "undo_of", "sha256"]
+    return pd.DataFrame([b.as_dict() for b in batches], columns=columns)
+
+
+def import_history(settings: Settings, identity: auth.Identity) -> None:
+    """Every import batch (newest first), an Undo for editors, and one event's versions."""
+    store = open_store(settings.db_path)
+    done = st.session_state.pop("_undo_done", None)
+    if done:
+        st.success(done)
+    batches = store.imports(limit=500)
+    if not batches:
+        st.info("Nothing has been imported into this store yet.")
+        return
+    st.dataframe(_batches_frame(batches), hide_index=True, width="stretch")
+    undoable = {b.id: b for b in batches if b.format != "undo" and not b.undone_at}
+    if undoable:
+        choice = st.selectbox(
+            "Import to undo",
+            list(undoable),
+            format_func=lambda i: (
+                f"batch {i}: {undoable[i].file} ({undoable[i].user}, {undoable[i].at})"
+            ),
+            key="undo-batch",
+        )
+        force = st.checkbox(
+            "Undo even where a later import changed the same events",
+            key="undo-force",
+            help="Those events go back to their version before this import.",
+        )
+        if st.button("Undo this import", key="undo"):
+            try:
+                auth.require(store, identity, "editor")  # the account as it is now
+                undo = store.undo(int(choice), user=identity.label, force=force)
+            except (AuthError, StoreError) as exc:
+                problem("Nothing was undone.", exc)
+            else:
+                st.session_state.pop("upload_done", None)  # "now on the map" no longer holds
+                st.session_state["_undo_done"] = (
+                    f"Batch {choice} undone (recorded as batch {undo.id}): {undo.removed} "
+                    f"events removed, {undo.updated or 0} restored, {undo.inserted or 0} "
+                    "re-created."
+                )
+                st.rerun()
+    event_id = st.text_input("Versions of one event (its event_id)", key="history-id")
+    if event_id:
+        versions = store.history(event_id.strip())
+        if not versions:
+            st.text(f"No event with the id {event_id.strip()!r} was ever stored.")
+        else:
+            rows = [
+                {k: v for k, v in version.items() if k != "values"} | (version["values"] or {})
+                for version in versions
+            ]
+            st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")

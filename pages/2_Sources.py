@@ -6,6 +6,7 @@ st.markdown renders our own SOURCES.md files.
 
 import streamlit as st
 
+from geo import ui
 from geo.errors import NkMapError
 from geo.layers import LAYER_NAMES, LAYER_TITLES
 from geo.provenance import (
@@ -22,6 +23,7 @@ from geo.store import open_store
 
 st.set_page_config(page_title="Sources and accuracy", page_icon="🗺️", layout="wide")
 settings = get_settings()
+ui.account_box(settings)
 
 st.title("Sources and accuracy")
 st.caption(ATTRIBUTION)

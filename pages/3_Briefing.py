@@ -54,8 +54,9 @@ def map_view() -> View:
     return replace(view, layers=()) if query.get("layers") == "" else view
 
 
-st.title("Briefing export")
 settings, view = get_settings(), map_view()
+ui.account_box(settings)
+st.title("Briefing export")
 events = filter_events(ui.current_events(settings, view.start, view.end), view)
 st.caption(
     f"The map page's view ({len(events)} events): period, filters, layers, place names and "
@@ -97,8 +98,7 @@ if st.button("Make exports", type="primary", disabled=not chosen):
                 files[path.name] = path.read_bytes()
     except (NkMapError, ValueError) as exc:
         st.session_state.pop("briefing", None)
-        st.error("The export failed; nothing was written.")
-        st.code(str(exc), language=None, wrap_lines=True)
+        ui.problem("The export failed; nothing was written.", exc)
     else:
         st.session_state["briefing"] = (view.describe(), files)  # kept across reruns
     bar.empty()

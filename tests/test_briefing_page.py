@@ -110,5 +110,6 @@ def test_a_failed_export_is_reported_and_offers_nothing(monkeypatch):
     at = briefing_from_map()
     at.button[0].click().run()
     assert not at.exception, at.exception
-    assert "Chromium not found at /nowhere/chromium" in at.error[0].value
+    assert "export failed" in at.error[0].value
+    assert "Chromium not found at /nowhere/chromium" in at.code[-1].value  # details as text
     assert not at.get("download_button")

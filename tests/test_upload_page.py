@@ -4,12 +4,14 @@ The page links back to the map with st.page_link("app.py"), which resolves again
 entrypoint: tests that reach the link start at app.py and switch to the page (as a user does).
 """
 
+import datetime as dt
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
 import geo.ingest
+from geo import auth
 from geo import upload as up
 from geo.store import open_store
 
@@ -19,6 +21,7 @@ PAGE = "pages/1_Upload.py"
 TIMEOUT = 120  # the first geocode loads the offline gazetteer
 
 HEADER = "event_id,event_date,event_type,location,source,notes\n"
+EDITOR, VIEWER = "edith", "vic"
 GOOD_AND_BAD = (
     HEADER + "up-test-goris,2020-10-03,shelling,Goris,Test wire 2020-10-03,new place\n"
     "up-test-bad,2020-13-45,shelling,Goris,Test wire,impossible date\n"
@@ -30,11 +33,21 @@ def db(tmp_path, monkeypatch) -> Path:
     # AppTest runs the page in this process: the page reads NKMAP_DB from the environment.
     path = tmp_path / "events.sqlite"
     monkeypatch.setenv("NKMAP_DB", str(path))
+    store = open_store(path)
+    auth.add_user(store, EDITOR, "editor", "a long test password", created_by="test")
+    auth.add_user(store, VIEWER, "viewer", "a long test password", created_by="test")
     return path
 
 
+def signed_in(at: AppTest, name: str = EDITOR, role: str = "editor") -> AppTest:
+    """The session as the sign-in form leaves it (tests/browser signs in through the form)."""
+    now = dt.datetime.now(dt.UTC)
+    at.session_state["_session"] = auth.Session(auth.Identity(name, role), now, now)
+    return at
+
+
 def upload_page(data: bytes | None = None, name: str = "events.csv") -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at = signed_in(AppTest.from_file(APP, default_timeout=TIMEOUT))
     at.switch_page(PAGE)
     at.run()
     if data is not None:
@@ -49,7 +62,7 @@ def metrics(at: AppTest) -> dict[str, int]:
 
 
 def test_page_runs_on_its_own(db):
-    at = AppTest.from_file(str(REPO / PAGE), default_timeout=TIMEOUT).run()
+    at = signed_in(AppTest.from_file(str(REPO / PAGE), default_timeout=TIMEOUT)).run()
     assert not at.exception
     assert at.title[0].value == "Upload events"
     assert "50 MB" in at.file_uploader[0].help
@@ -64,7 +77,7 @@ def test_dry_run_reports_and_writes_nothing(db):
     assert rejects.to_dict("records") == [
         {"line": 3, "column": "event_date", "value": "2020-13-45", "reason": "impossible date"}
     ]
-    assert at.button[0].label == "Import 1 event"
+    assert at.button(key="import").label == "Import 1 event"
     assert [b.label for b in at.get("download_button")]
     assert open_store(db).count() == 0
 
@@ -72,7 +85,7 @@ def test_dry_run_reports_and_writes_nothing(db):
 def test_import_writes_the_store_and_links_to_the_map(db):
     at = upload_page(GOOD_AND_BAD)
     version = open_store(db).version()
-    at.button[0].click().run()
+    at.button(key="import").click().run()
     assert not at.exception
     store = open_store(db)
     assert store.version() > version  # the map's cache key changes: the event shows at once
@@ -83,13 +96,13 @@ def test_import_writes_the_store_and_links_to_the_map(db):
     assert at.get("page_link")
     # The dry run is redone against the new store: the row is now a duplicate.
     assert metrics(at)["Duplicates"] == 1 and metrics(at)["New"] == 0
-    assert at.button[0].disabled
+    assert at.button(key="import").disabled
 
 
 def test_strict_refuses_a_file_with_rejects(db):
     at = upload_page(GOOD_AND_BAD)
-    at.checkbox[0].check().run()
-    at.button[0].click().run()
+    at.checkbox(key="strict").check().run()
+    at.button(key="import").click().run()
     assert not at.exception
     assert "Nothing was imported" in at.error[0].value
     assert open_store(db).count() == 0
@@ -98,7 +111,7 @@ def test_strict_refuses_a_file_with_rejects(db):
 def test_zero_valid_rows_is_an_error_and_imports_nothing(db):
     at = upload_page((HEADER + "x,2020-02-30,shelling,Goris,Test,bad day\n").encode())
     assert "No valid rows" in at.error[0].value
-    assert at.button[0].disabled
+    assert at.button(key="import").disabled
     assert open_store(db).count() == 0
 
 
@@ -109,8 +122,9 @@ def test_ambiguous_dates_offer_a_date_format(db):
         b"06/10/2020,shelling,39.81,46.75,Test\n"
     )
     at = upload_page(data)
-    assert "ambiguous" in at.error[0].value
-    assert "--date-format" not in at.error[0].value
+    assert "cannot be imported" in at.error[0].value
+    assert "ambiguous" in at.code[0].value  # the details, as plain text
+    assert "--date-format" not in at.code[0].value
     assert not at.metric
     at.text_input(key=f"date-format-{up.file_key(data)}").input("%d/%m/%Y").run()
     assert not at.exception and not at.error
@@ -122,7 +136,7 @@ def test_ambiguous_dates_offer_a_date_format(db):
 def test_mapping_table_edits_become_overrides(db):
     data = b"When,What,Lat,Lon,Who said\n2020-10-04,shelling,39.81,46.75,Test wire 2020-10-04\n"
     at = upload_page(data)
-    assert "no column gives the event date" in at.error[0].value
+    assert "no column gives the event date" in at.code[0].value
     table = at.data_editor[0].value
     assert table[up.TARGET_COLUMN].tolist()[:2] == [up.IGNORE, up.IGNORE]
     key = f"mapping-{up.file_key(data)}-generic"
@@ -148,9 +162,11 @@ def test_the_plan_is_not_recomputed_on_every_rerun(db, monkeypatch):
     monkeypatch.setattr(geo.ingest, "plan_import", counting)
     at = upload_page(GOOD_AND_BAD)
     at.run()
-    at.checkbox[0].check().run()
+    at.checkbox(key="strict").check().run()
     assert len(calls) == 1
-    at.selectbox[0].select("generic").run()  # an option changed: a new plan
+    at.selectbox(key=f"format-{up.file_key(GOOD_AND_BAD)}").select(
+        "generic"
+    ).run()  # an option changed: a new plan
     assert len(calls) == 2
 
 
@@ -169,3 +185,79 @@ def test_sessions_do_not_see_each_others_uploads(db):
     assert second.session_state["upload_plan"][0] != first.session_state["upload_plan"][0]
     fresh = upload_page()
     assert not fresh.metric and "upload_plan" not in fresh.session_state
+
+
+# ------------------------------------------------------------------ who may change the record
+
+
+def test_a_visitor_who_is_not_signed_in_cannot_import(db):
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.switch_page(PAGE)
+    at.run()
+    assert not at.exception
+    assert not at.file_uploader
+    assert "import" not in [b.key for b in at.button]
+    assert any("editor account" in i.value for i in at.info)
+    assert [t.label for t in at.text_input] == ["Account name", "Password"]
+    assert open_store(db).imports() == []
+
+
+def test_a_viewer_cannot_import_either(db):
+    at = signed_in(AppTest.from_file(APP, default_timeout=TIMEOUT), VIEWER, "viewer")
+    at.switch_page(PAGE)
+    at.run()
+    assert not at.exception and not at.file_uploader
+    assert "needs the editor role" in at.warning[0].value
+
+
+def _sign_in_through_the_form(at: AppTest, name: str, password: str) -> AppTest:
+    at.text_input[0].input(name)
+    at.text_input[1].input(password)
+    at.button[0].click().run()  # the form's submit button
+    return at
+
+
+def test_signing_in_through_the_form_opens_the_upload_page(db):
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.switch_page(PAGE)
+    at.run()
+    _sign_in_through_the_form(at, EDITOR, "a long test password")
+    assert not at.exception
+    assert at.file_uploader, "the editor sees the uploader after signing in"
+    assert f"Signed in: {EDITOR} (editor)" in " ".join(t.value for t in at.sidebar.text)
+
+
+def test_a_wrong_password_is_refused_with_a_plain_message(db):
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.switch_page(PAGE)
+    at.run()
+    _sign_in_through_the_form(at, EDITOR, "not the password at all")
+    assert not at.exception and not at.file_uploader
+    assert at.error[0].value == "Sign-in refused."
+    assert "wrong account name or password" in " ".join(t.value for t in at.text)
+
+
+def test_an_editor_demoted_mid_session_cannot_import(db):
+    at = upload_page(GOOD_AND_BAD)
+    open_store(db).set_role(EDITOR, "viewer")
+    at.run()
+    assert not at.file_uploader and "needs the editor role" in at.warning[0].value
+    assert open_store(db).imports() == []
+
+
+def test_the_import_is_a_batch_with_its_editor_and_can_be_undone_on_the_page(db):
+    at = upload_page(GOOD_AND_BAD, name="goris.csv")
+    at.button(key="import").click().run()
+    store = open_store(db)
+    (batch,) = store.imports()
+    assert (batch.user, batch.file, batch.inserted, batch.rejected) == (EDITOR, "goris.csv", 1, 1)
+    assert len(batch.sha256) == 64
+    history = next(df.value for df in at.dataframe if "sha256" in df.value.columns)
+    assert history["user"].tolist() == [EDITOR]
+    at.selectbox(key="undo-batch").select(batch.id)
+    at.button(key="undo").click().run()
+    assert not at.exception
+    assert "Batch 1 undone" in at.success[0].value
+    assert open_store(db).count() == 0
+    (undo, undone) = open_store(db).imports()
+    assert undo.undo_of == batch.id and undone.undone_by == EDITOR

@@ -138,6 +138,7 @@ def start_streamlit(script: Path, env: dict[str, str] | None = None) -> Iterator
             _stop(proc)
 
 
+EDITOR = ("edith", "browser tests password")
 XSS_NOTE = '<img src=x onerror="window.__xss=1">'
 XSS_PLACE = "</script><script>window.__xss=2</script>"
 XSS_SOURCE = "${window.__xss=3}`"
@@ -163,6 +164,11 @@ def app_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     hostile = folder / "hostile.csv"
     hostile.write_text(HOSTILE_CSV, encoding="utf-8")
     assert main(["ingest", str(hostile), "--db", str(db)]) == 0
+    # The editor the browser tests sign in as, through the dashboard's form.
+    from geo import auth
+    from geo.store import open_store
+
+    auth.add_user(open_store(db), EDITOR[0], "editor", EDITOR[1], created_by="browser tests")
     return db
 
 
@@ -251,6 +257,14 @@ def page(browser: Browser, page_log: PageLog) -> Iterator[Page]:
 def offsite_requests(page_log: PageLog) -> list[str]:
     """URLs the page tried to fetch from another machine (all were aborted)."""
     return page_log.offsite_requests
+
+
+def sign_in(page: Page, name: str = EDITOR[0], password: str = EDITOR[1]) -> None:
+    """Sign in through the form the page shows (the Upload page's, or the sidebar's)."""
+    form = page.get_by_test_id("stForm").filter(has=page.get_by_label("Account name")).first
+    form.get_by_label("Account name").fill(name)
+    form.get_by_label("Password", exact=True).fill(password)
+    form.get_by_role("button", name="Sign in").click()
 
 
 def save_screenshot(page: Page, name: str) -> Path:

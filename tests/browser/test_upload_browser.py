@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from .conftest import PageLog, save_screenshot, wait_for_map
+from .conftest import PageLog, save_screenshot, sign_in, wait_for_map
 
 pytestmark = pytest.mark.browser
 
@@ -39,12 +39,20 @@ def _metric(page: Page, label: str):
     return page.get_by_test_id("stMetric").filter(has_text=label).get_by_test_id("stMetricValue")
 
 
-def test_upload_dry_run_import_and_map(app_url: str, page: Page, page_log: PageLog, tmp_path: Path):
+def test_upload_dry_run_import_and_map(
+    app_url: str, app_db: Path, page: Page, page_log: PageLog, tmp_path: Path
+):
     path = tmp_path / "goris.csv"
     path.write_text(CSV, encoding="utf-8")
 
     page.goto(f"{app_url}/Upload")
     expect(page.get_by_role("heading", name="Upload events")).to_be_visible(timeout=60_000)
+    # Not signed in: no uploader, a sign-in form.
+    expect(page.get_by_text("Sign in with an editor account")).to_be_visible()
+    assert page.locator("input[type=file]").count() == 0
+    save_screenshot(page, "upload-sign-in")
+    sign_in(page)
+    expect(page.get_by_text("Signed in: edith (editor)")).to_be_visible(timeout=30_000)
     page.locator("input[type=file]").set_input_files(path)
 
     expect(_metric(page, "New")).to_have_text("1", timeout=SLOW)
@@ -52,7 +60,8 @@ def test_upload_dry_run_import_and_map(app_url: str, page: Page, page_log: PageL
     expect(_metric(page, "Geocoded")).to_have_text("1")
     expect(page.get_by_role("heading", name="Rejected rows (1)")).to_be_visible()
     # The table is drawn on a canvas; its cells are mirrored in an accessible (hidden) grid.
-    rejects = page.get_by_test_id("stDataFrame").last.locator("td[role=gridcell]")
+    import_tab = page.get_by_role("tabpanel", name="Import a file")
+    rejects = import_tab.get_by_test_id("stDataFrame").last.locator("td[role=gridcell]")
     expect(rejects).to_have_text(["3", "event_date", "2020-02-30", "impossible date"])
     expect(page.get_by_test_id("stDownloadButton")).to_contain_text("rejected rows")
     page.get_by_test_id("stDownloadButton").scroll_into_view_if_needed()  # the report in view
@@ -71,5 +80,10 @@ def test_upload_dry_run_import_and_map(app_url: str, page: Page, page_log: PageL
     wait_for_map(page).wait_for_function(SHOWS_GORIS_JS, timeout=60_000)
     save_screenshot(page, "upload-on-map")
 
+    # The import is a batch that names the editor.
+    from geo.store import open_store
+
+    batch = next(b for b in open_store(app_db).imports() if b.file == "goris.csv")
+    assert batch.user == "edith" and batch.inserted == 1 and batch.rejected == 1
     assert page_log.offsite_requests == []
     assert page_log.page_errors == []
