@@ -8,7 +8,7 @@ PORT ?= 8501
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: setup seed run test lint format browser-deps boundaries clean
+.PHONY: setup seed admin run test lint format browser-deps boundaries clean
 
 setup: .venv/.stamp-install static/vendor/.stamp
 
@@ -37,9 +37,17 @@ browser-deps:
 seed: setup
 	$(PY) -m geo.cli seed
 
-run: seed
-	@echo "Starting the dashboard: http://localhost:$(PORT)"
-	.venv/bin/streamlit run app.py --server.port $(PORT)
+# Loopback by default; HOST=0.0.0.0 serves every interface (put a TLS proxy in front: README).
+HOST ?= 127.0.0.1
+
+# The first run creates the admin account and prints its one-time password (or takes
+# NKMAP_ADMIN_PASSWORD); later runs print nothing.
+admin: setup
+	$(PY) -m geo.cli users bootstrap
+
+run: seed admin
+	@echo "Starting the dashboard: http://$(HOST):$(PORT)"
+	.venv/bin/streamlit run app.py --server.address $(HOST) --server.port $(PORT)
 
 lint: setup
 	.venv/bin/ruff check .

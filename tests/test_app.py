@@ -109,7 +109,9 @@ def test_streamlit_config_is_safe_and_serves_static_assets():
     assert server["enableStaticServing"] is True
     assert server["enableXsrfProtection"] is True
     assert 0 < server["maxUploadSize"] <= 200
-    assert config["client"]["showErrorDetails"] is False
+    # "none": generic messages only (False still shows tracebacks with server paths).
+    assert config["client"]["showErrorDetails"] == "none"
+    assert server["address"] == "127.0.0.1"  # loopback unless the deployer says otherwise
 
 
 def test_proximity_table_counts_events_near_each_line():
