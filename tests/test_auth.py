@@ -142,3 +142,27 @@ def test_nothing_about_a_password_is_logged(store, caplog):
         message = record.getMessage()
         assert PASSWORD not in message and "a wrong one here" not in message
         assert hash_ not in message
+
+
+def test_require_login_shows_only_the_sign_in_form_until_signed_in(tmp_path, monkeypatch):
+    """NKMAP_REQUIRE_LOGIN=1: a visitor sees no map and no data, only the form; a viewer
+    account that signs in through it sees the map."""
+    from pathlib import Path
+
+    from streamlit.testing.v1 import AppTest
+
+    db = tmp_path / "events.sqlite"
+    auth.add_user(open_store(db), "vic", "viewer", PASSWORD, created_by="test")
+    monkeypatch.setenv("NKMAP_DB", str(db))
+    monkeypatch.setenv("NKMAP_REQUIRE_LOGIN", "1")
+    app = Path(__file__).resolve().parent.parent / "app.py"
+    at = AppTest.from_file(str(app), default_timeout=90).run()
+    assert not at.exception
+    assert [t.value for t in at.title] == ["Sign in"]
+    assert not at.dataframe and not at.get("component_instance")
+    at.text_input[0].input("vic")
+    at.text_input[1].input(PASSWORD)
+    at.button[0].click().run()
+    assert not at.exception
+    assert at.title[0].value == "Nagorno-Karabakh conflict map"
+    assert at.get("component_instance")  # the map
