@@ -49,6 +49,7 @@ def test_upload_dry_run_import_and_map(
     expect(page.get_by_role("heading", name="Upload events")).to_be_visible(timeout=60_000)
     # Not signed in: no uploader, a sign-in form.
     expect(page.get_by_text("Sign in with an editor account")).to_be_visible()
+    expect(page.get_by_label("Account name")).to_be_visible()
     assert page.locator("input[type=file]").count() == 0
     save_screenshot(page, "upload-sign-in")
     sign_in(page)
