@@ -10,8 +10,6 @@ from geo import ui
 from geo.filters import filter_events
 from geo.mapview import DEFAULT_CENTER, DEFAULT_ZOOM, build_map
 from geo.playback import period_change
-from geo.proximity import counts_near, reference_lines
-from geo.schema import EVENT_TYPES
 from geo.settings import get_settings
 from geo.timeline import timeline_chart
 
@@ -59,64 +57,11 @@ view = ui.remember_map_view(view, returned)
 ui.write_permalink(view)
 
 events = filter_events(ui.current_events(settings, view.start, view.end), view)
-placed = int(events["latitude"].notna().sum())
-with summary.container():
-    # Our words as a caption; the filters in words (they carry permalink text: `q`, `claimed`)
-    # as plain text, never as Markdown.
-    st.caption(
-        f"{len(events):,} events, {view.start:%d %b %Y} to {view.end:%d %b %Y} "
-        f"({len(events) - placed:,} without a map point, e.g. statements). Reference geography "
-        f"as on {view.end:%d %b %Y}; ▶ replays the period. Click an event for its source and "
-        "whose claim it is. Schematic geometry is labelled."
-    )
-    st.text("View: " + view.describe())
+ui.summary(summary, events, view)
 
 if not events.empty:
     st.altair_chart(timeline_chart(events), width="stretch")
 
-st.subheader("How close to the pipelines and the line of contact")
-km = st.slider("Within (km)", 1, 50, 10, key="km")
-near = counts_near(events, reference_lines(view.end, settings), km)
-st.dataframe(
-    near.rename(
-        columns={
-            "name": "line",
-            "events": f"events within {km} km",
-            "fatalities": "known fatalities",
-            "fatalities_unknown": "events with unknown fatalities",
-        }
-    ),
-    hide_index=True,
-    width="stretch",
-)
-st.caption(
-    "Distances to schematic pipeline routes (tens of km of error) and to the line of contact "
-    f"valid on {view.end:%d %b %Y}; events without a map point are not counted."
-)
-
-# The browser gets at most TABLE_ROWS rows: a table of 100,000 rows costs seconds per rerun
-# and nobody reads it; exports (Briefing page, `nkmap export`) carry every event.
-TABLE_ROWS = 10_000
-with st.expander(f"The {len(events):,} events shown", expanded=False):
-    if len(events) > TABLE_ROWS:
-        st.caption(
-            f"The first {TABLE_ROWS:,} by date; the Briefing page's data pack or "
-            "`nkmap export` has all of them."
-        )
-    st.dataframe(
-        events.head(TABLE_ROWS).assign(event_type=lambda f: f["event_type"].map(EVENT_TYPES))[
-            [
-                "event_date",
-                "event_type",
-                "location",
-                "fatalities",
-                "source",
-                "claimed_by",
-                "verification",
-                "notes",
-            ]
-        ],
-        hide_index=True,
-        width="stretch",
-    )
+ui.proximity_table(events, view, settings)
+ui.events_table(events)
 st.caption("The address bar is a permalink to this view (period, filters, layers, map view).")

@@ -109,26 +109,45 @@ def events_by_publisher(events: pd.DataFrame, top: int = 30) -> pd.DataFrame:
     """
     if "source" not in events:
         raise NkMapError("events need a 'source' column")
-    # dict.fromkeys: each publisher counted once per event, even when cited twice.
-    names = events["source"].dropna().map(lambda s: list(dict.fromkeys(publisher(s)))).explode()
-    counts = names[names.notna() & (names != "")].value_counts()
-    out = counts.rename_axis("publisher").reset_index(name="events")
+    return publishers_of(events["source"].value_counts(), top)
+
+
+def publishers_of(source_counts: pd.Series, top: int = 30) -> pd.DataFrame:
+    """`events_by_publisher` from the number of events per distinct `source` text (as the
+    store counts them, without reading the events)."""
+    totals: dict[str, int] = {}
+    for source, n in source_counts.items():
+        if source is None or source is pd.NA or (isinstance(source, float) and pd.isna(source)):
+            continue
+        # dict.fromkeys: each publisher counted once per event, even when cited twice.
+        for name in dict.fromkeys(publisher(str(source))):
+            if name:
+                totals[name] = totals.get(name, 0) + int(n)
+    out = pd.DataFrame({"publisher": list(totals), "events": list(totals.values())})
     out = out.sort_values(["events", "publisher"], ascending=[False, True], kind="stable")
-    return out.head(top).reset_index(drop=True).astype({"publisher": "string"})
+    return out.head(top).reset_index(drop=True).astype({"publisher": "string", "events": "int64"})
 
 
 def events_by_verification(events: pd.DataFrame) -> pd.DataFrame:
     """Events per verification code (every code listed, blanks as "(not given)")."""
     if "verification" not in events:
         raise NkMapError("events need a 'verification' column")
-    values = events["verification"].astype("string").fillna(NOT_GIVEN)
-    counts = values.value_counts()
-    order = [*VERIFICATION, *sorted(set(counts.index) - set(VERIFICATION))]
+    return verifications_of(events["verification"].value_counts(dropna=False))
+
+
+def verifications_of(counts: pd.Series) -> pd.DataFrame:
+    """`events_by_verification` from the number of events per verification value (None or
+    NA for a blank)."""
+    totals: dict[str, int] = {}
+    for value, n in counts.items():
+        key = NOT_GIVEN if value is None or pd.isna(value) else str(value)
+        totals[key] = totals.get(key, 0) + int(n)
+    order = [*VERIFICATION, *sorted(set(totals) - set(VERIFICATION))]
     out = pd.DataFrame(
         {
             "verification": order,
             "meaning": [VERIFICATION.get(v, "") for v in order],
-            "events": [int(counts.get(v, 0)) for v in order],
+            "events": [totals.get(v, 0) for v in order],
         }
     )
     return out.astype({"verification": "string", "meaning": "string"})

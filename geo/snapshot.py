@@ -69,6 +69,9 @@ _MAP_DRAWN = ".leaflet-overlay-pane canvas, .leaflet-overlay-pane path, .leaflet
 _LOCAL_SCHEMES = ("data:", "about:", "blob:")
 
 
+# Armenia, Azerbaijan and Nakhchivan (lon_min, lat_min, lon_max, lat_max): "the whole region".
+WHOLE_REGION = (43.4, 38.3, 50.7, 42.0)
+
 T = TypeVar("T")
 
 
@@ -93,6 +96,11 @@ def _period(view: View) -> str:
     if view.start == view.end:
         return f"{view.end:%d %b %Y}"
     return f"{view.start:%d %b %Y} to {view.end:%d %b %Y}"
+
+
+def default_title(view: View) -> str:
+    """The title a briefing gets unless the user gives one: the place and the period."""
+    return f"Nagorno-Karabakh: {_period(view)}"
 
 
 def permalink(view: View, options: SnapshotOptions = SnapshotOptions()) -> str:
@@ -231,7 +239,7 @@ def _page(
     NorthArrow().add_to(m)
     doc = offline_html(m, settings)
 
-    title = options.title or f"Nagorno-Karabakh: {_period(view)}"
+    title = options.title or default_title(view)
     generated = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     version = data_version(events, settings)
     link = permalink(view, options)
@@ -458,7 +466,7 @@ def _check_options(options: SnapshotOptions) -> None:
 def _readme(
     view: View, options: SnapshotOptions, settings: Settings, events: pd.DataFrame, stem: str
 ) -> str:
-    title = options.title or f"Nagorno-Karabakh: {_period(view)}"
+    title = options.title or default_title(view)
     generated = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     # The title, banner and filters are user text: escaped, so a Markdown viewer shows them
     # as typed (no image fetched, no live link).

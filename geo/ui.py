@@ -47,6 +47,17 @@ def _claimants(db_path: str, version: int) -> list[str]:
     return open_store(db_path).claimants()
 
 
+@st.cache_data(show_spinner=False, max_entries=16)
+def _value_counts(db_path: str, version: int, column: str) -> pd.Series:
+    return open_store(db_path).value_counts(column)
+
+
+def value_counts(settings: Settings, column: str) -> pd.Series:
+    """Events per value of a text column, counted by the store (cached per store version)."""
+    store = open_store(settings.db_path)
+    return _value_counts(str(store.path), store.version(), column)
+
+
 def claimants(settings: Settings) -> list[str]:
     """The "claimed by" values of the whole store (cached per store version): the filter's
     options do not depend on the period, so changing the period reads no events first."""
@@ -232,6 +243,21 @@ def remember_map_view(view: View, returned: dict | None) -> View:
     st.session_state["_center"] = (round(center["lat"], 4), round(center["lng"], 4))
     st.session_state["_zoom"] = int(zoom)
     return replace(view, center=st.session_state["_center"], zoom=int(zoom))
+
+
+def current_view() -> View:
+    """The view of this session: the one the map page last drew (kept under "_view", which
+    survives page switches), else the URL's (a permalink opened on another page)."""
+    kept = st.session_state.get("_view")
+    return kept if isinstance(kept, View) else View.from_query(st.query_params.to_dict())
+
+
+def app_url() -> str:
+    """The dashboard's address as the browser sees it, ending in "/" (for permalinks)."""
+    url = (st.context.url or "http://localhost:8501").split("?")[0].rstrip("/")
+    for page in ("/Briefing", "/Upload", "/Sources"):
+        url = url.removesuffix(page)
+    return url + "/"
 
 
 def write_permalink(view: View) -> None:
@@ -422,3 +448,60 @@ def import_history(settings: Settings, identity: auth.Identity) -> None:
                 for version in versions
             ]
             st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+
+
+# ------------------------------------------------------------------------ map page sections
+
+
+def summary(where, events: pd.DataFrame, view: View) -> None:
+    """What the map shows, in words: our words as a caption; the filters in words (they carry
+    permalink text: `q`, `claimed`) as plain text, never as Markdown."""
+    unplaced = int(events["latitude"].isna().sum())
+    with where.container():
+        st.caption(
+            f"{len(events):,} events, {view.start:%d %b %Y} to {view.end:%d %b %Y} "
+            f"({unplaced:,} without a map point, e.g. statements). Reference geography as on "
+            f"{view.end:%d %b %Y}; ▶ replays the period. Click an event for its source and "
+            "whose claim it is. Schematic geometry is labelled."
+        )
+        st.text("View: " + view.describe())
+
+
+def proximity_table(events: pd.DataFrame, view: View, settings: Settings) -> None:
+    """How many events fell within N km of each pipeline and of the line of contact."""
+    from geo.proximity import counts_near, reference_lines
+
+    st.subheader("How close to the pipelines and the line of contact")
+    km = st.slider("Within (km)", 1, 50, 10, key="km")
+    near = counts_near(events, reference_lines(view.end, settings), km)
+    columns = {
+        "name": "line",
+        "events": f"events within {km} km",
+        "fatalities": "known fatalities",
+        "fatalities_unknown": "events with unknown fatalities",
+    }
+    st.dataframe(near.rename(columns=columns), hide_index=True, width="stretch")
+    st.caption(
+        "Distances to schematic pipeline routes (tens of km of error) and to the line of "
+        f"contact valid on {view.end:%d %b %Y}; events without a map point are not counted."
+    )
+
+
+# The browser gets at most TABLE_ROWS rows: a table of 100,000 rows costs seconds per rerun
+# and nobody reads it; exports (Briefing page, `nkmap export`) carry every event.
+TABLE_ROWS = 10_000
+TABLE_COLUMNS = ["event_date", "event_type", "location", "fatalities", "source", "claimed_by"]
+TABLE_COLUMNS += ["verification", "notes"]
+
+
+def events_table(events: pd.DataFrame) -> None:
+    """The shown events as a data grid (text is data there: never HTML or Markdown)."""
+    with st.expander(f"The {len(events):,} events shown", expanded=False):
+        if len(events) > TABLE_ROWS:
+            st.caption(
+                f"The first {TABLE_ROWS:,} by date; the Briefing page's data pack or "
+                "`nkmap export` has all of them."
+            )
+        shown = events.head(TABLE_ROWS)[TABLE_COLUMNS]
+        shown = shown.assign(event_type=shown["event_type"].map(EVENT_TYPES))
+        st.dataframe(shown, hide_index=True, width="stretch")

@@ -12,14 +12,13 @@ from geo.layers import LAYER_NAMES, LAYER_TITLES
 from geo.provenance import (
     ATTRIBUTION,
     build_manifest,
-    events_by_publisher,
-    events_by_verification,
     layer_provenance,
     manifest_versions,
+    publishers_of,
     sources_markdown,
+    verifications_of,
 )
 from geo.settings import get_settings
-from geo.store import open_store
 
 st.set_page_config(page_title="Sources and accuracy", page_icon="🗺️", layout="wide")
 settings = get_settings()
@@ -53,19 +52,18 @@ st.dataframe(manifest_versions(build_manifest(settings)), hide_index=True)
 
 st.header("Event store")
 try:
-    events = open_store(settings.db_path).events()
+    sources, checks = ui.value_counts(settings, "source"), ui.value_counts(settings, "verification")
 except NkMapError as exc:
-    st.error("The event store cannot be read.")
-    st.code(str(exc), language=None)
+    ui.problem("The event store cannot be read.", exc)
 else:
-    st.caption(f"{len(events)} events in the store.")
+    st.caption(f"{int(sources.sum())} events in the store.")
     left, right = st.columns(2)
     with left:
         st.subheader("Events per publisher (top 30)")
-        st.dataframe(events_by_publisher(events, top=30), hide_index=True, height="content")
+        st.dataframe(publishers_of(sources, top=30), hide_index=True, height="content")
     with right:
         st.subheader("Events per verification")
-        st.dataframe(events_by_verification(events), hide_index=True)
+        st.dataframe(verifications_of(checks), hide_index=True)
 
 st.header("Source notes")
 for label, text in sources_markdown(settings).items():

@@ -166,6 +166,7 @@ def test_snapshot_html_with_hostile_title_banner_filters_and_events(tmp_path, ev
     assert_inert(out.read_text(encoding="utf-8"))
 
 
+@pytest.mark.browser
 def test_data_pack_png_pdf_csv_geojson_and_readme_keep_the_text(tmp_path, db, events):
     """Chromium draws the PNG and PDF; every file of the pack carries the text as data."""
     options = SnapshotOptions(title=TITLE, banner=BANNER, size=(640, 400))
