@@ -10,6 +10,7 @@ import datetime as dt
 import json
 import threading
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 
 import folium
 import geopandas as gpd
@@ -320,6 +321,215 @@ def _labels(
     return group
 
 
+@dataclass
+class _Draw:
+    """What a layer builder draws on and adds to: the map, the period, the naming, and the
+    legend rows and time-controlled layers it contributes."""
+
+    m: folium.Map
+    start: dt.date
+    day: dt.date
+    convention: Convention
+    settings: Settings
+    legend: list[tuple] = field(default_factory=list)
+    timed_refs: list[folium.GeoJson] = field(default_factory=list)
+
+
+def _draw_countries(ctx: _Draw) -> None:
+    countries = _for_map(layer_on("countries", None, ctx.settings), ctx.convention)
+    _geojson(
+        countries,
+        LAYER_TITLES["countries"],
+        lambda f: {"color": "#8c8c8c", "weight": 1, "fillColor": "#f5f2ea", "fillOpacity": 1},
+        ["name", "iso_a3", "source"],
+        ["Country", "ISO", "Source"],
+        key=("countries", ctx.convention, ctx.settings),
+    ).add_to(ctx.m)
+
+
+def _draw_control(ctx: _Draw) -> None:
+    raw = load_layer("control", ctx.settings)
+    control = _for_map(_overlapping(raw, ctx.start, ctx.day), ctx.convention)
+    areas = control[control["kind"] != "capture"]
+    captures = control[control["kind"] == "capture"]
+    group = folium.FeatureGroup(name=escape_text(LAYER_TITLES["control"]))
+    if len(areas):
+        areas_layer = _geojson(
+            areas,
+            "areas",
+            lambda f: CONTROL_STYLE.get(f["properties"]["kind"], CONTROL_STYLE["held_area"]),
+            ["name", "holder", "valid_from", "valid_to", "accuracy", "source"],
+            ["", "Held by", "From", "To", "Accuracy", "Source"],
+            key=("areas", ctx.start, ctx.day, ctx.convention, ctx.settings),
+        )
+        areas_layer.add_to(group)
+        ctx.timed_refs.append(areas_layer)
+    if len(captures):
+        captures_layer = _geojson(
+            captures,
+            "captures",
+            None,
+            ["name", "valid_from", "status", "note", "source"],
+            ["", "Announced", "Status", "Note", "Source"],
+            key=("captures", ctx.start, ctx.day, ctx.convention, ctx.settings),
+            marker=folium.CircleMarker(
+                radius=5,
+                color="#ffffff",
+                weight=1.5,
+                fill=True,
+                fill_color="#2ca02c",
+                fill_opacity=1,
+            ),
+        )
+        captures_layer.add_to(group)
+        ctx.timed_refs.append(captures_layer)
+    group.add_to(ctx.m)
+    # The legend lists what the period shows on some day (the time control moves the day).
+    for kind in areas["kind"].unique():
+        label = {
+            "held_area": "Area held by Armenian forces",
+            "contested_area": "2020 war: pre-war held area (front not resolved)",
+            "corridor": "Lachin corridor (schematic)",
+        }.get(kind, kind)
+        ctx.legend.append(
+            (
+                _swatch_fill(CONTROL_STYLE.get(kind, CONTROL_STYLE["held_area"])),
+                label,
+                _days(areas[areas["kind"] == kind]),
+            )
+        )
+    if len(captures):
+        ctx.legend.append(
+            (_swatch_dot("#2ca02c"), "Town captured (announced date)", _days(captures))
+        )
+
+
+def _draw_nkao(ctx: _Draw) -> None:
+    _geojson(
+        _for_map(layer_on("nkao", ctx.day, ctx.settings), ctx.convention),
+        LAYER_TITLES["nkao"],
+        lambda f: {"color": "#3f007d", "weight": 2, "dashArray": "2 5", "fill": False},
+        ["label", "accuracy", "source"],
+        ["", "Accuracy", "Source"],
+        key=("nkao", ctx.day, ctx.convention, ctx.settings),
+    ).add_to(ctx.m)
+    ctx.legend.append((_swatch_line("#3f007d", dash=True), "NKAO boundary (1923-1991)"))
+
+
+def _draw_contact_line(ctx: _Draw) -> None:
+    raw = load_layer("contact_line", ctx.settings)
+    lines = _for_map(_overlapping(raw, ctx.start, ctx.day), ctx.convention)
+    if len(lines):
+        lines_layer = _geojson(
+            lines,
+            LAYER_TITLES["contact_line"],
+            lambda f: {"color": CONTACT_LINE_COLOR, "weight": 3},
+            ["name", "valid_from", "valid_to", "accuracy", "source"],
+            ["", "From", "To", "Accuracy", "Source"],
+            key=("contact_line", ctx.start, ctx.day, ctx.convention, ctx.settings),
+        )
+        lines_layer.add_to(ctx.m)
+        ctx.timed_refs.append(lines_layer)
+        ctx.legend.append((_swatch_line(CONTACT_LINE_COLOR), "Line of contact", _days(lines)))
+
+
+def _draw_pipelines(ctx: _Draw) -> None:
+    pipes = _for_map(layer_on("pipelines", ctx.day, ctx.settings), ctx.convention)
+    # Oil first, gas dashed on top: where routes share a corridor (BTC and SCP) both show.
+    pipes = pipes.sort_values("commodity", key=lambda c: c != "oil", kind="stable")
+    _geojson(
+        pipes,
+        LAYER_TITLES["pipelines"],
+        _pipeline_style,
+        ["name", "commodity", "operator", "length_km", "opened", "waypoints", "accuracy"],
+        ["", "Carries", "Operator", "Length (km)", "Opened", "Via", "Accuracy"],
+        key=("pipelines", ctx.day, ctx.convention, ctx.settings),
+    ).add_to(ctx.m)
+    ctx.legend.append((_swatch_line(COMMODITY_COLOR["oil"]), "Oil pipeline (schematic)"))
+    ctx.legend.append((_swatch_line(COMMODITY_COLOR["gas"], dash=True), "Gas pipeline (schematic)"))
+
+
+def _draw_sites(ctx: _Draw) -> None:
+    sites = _for_map(layer_on("sites", ctx.day, ctx.settings), ctx.convention)
+    group = folium.FeatureGroup(name=escape_text(LAYER_TITLES["sites"]))
+    for kind, part in sites.groupby("kind"):
+        _geojson(
+            part,
+            str(kind),
+            None,
+            ["label", "kind", "note", "accuracy"],
+            ["", "Type", "Note", "Accuracy"],
+            key=("sites", str(kind), ctx.day, ctx.convention, ctx.settings),
+            marker=folium.CircleMarker(
+                radius=5,
+                color="#ffffff",
+                weight=1.5,
+                fill=True,
+                fill_color=SITE_COLOR.get(str(kind), "#333"),
+                fill_opacity=1,
+            ),
+        ).add_to(group)
+    group.add_to(ctx.m)
+    ctx.legend.append((_swatch_dot(SITE_COLOR["terminal"]), "Oil/gas terminal"))
+    ctx.legend.append((_swatch_dot(SITE_COLOR["capital"]), "Capital / military base"))
+
+
+def _draw_events(
+    ctx: _Draw,
+    events: pd.DataFrame | EventPayload,
+    events_url: str | None,
+    heat: bool,
+    draw_points: bool,
+) -> list[EventsLayer]:
+    """The events as canvas layers (circles and/or density) with their legend rows; returns
+    the layers the time control drives."""
+    payload = events if isinstance(events, EventPayload) else event_payload(events, ctx.convention)
+    if not payload.count:
+        return []
+    timed: list[EventsLayer] = []
+    data = EventData(payload, events_url)
+    data.add_to(ctx.m)
+    period = {"p0": day_number(ctx.start, OPEN_START), "day": day_number(ctx.day, OPEN_END)}
+    if heat:
+        heat_layer = EventsLayer(data, "Event density (heat)", mode="heat", **period)
+        heat_layer.add_to(ctx.m)
+        timed.append(heat_layer)
+        ctx.legend.append(
+            (
+                '<span style="display:inline-block;width:22px;height:10px;'
+                "background:linear-gradient(90deg,#ffffb2,#fd8d3c,#bd0026);"
+                'vertical-align:middle"></span>',
+                "Event density (darker = more events, weighted by fatalities)",
+            )
+        )
+    if draw_points:
+        points = EventsLayer(data, f"Events ({payload.count:,})", **period)
+        points.add_to(ctx.m)
+        timed.append(points)
+        for kind in payload.types:
+            ctx.legend.append((_swatch_dot(EVENT_COLOR[kind]), EVENT_TYPES[kind], kind))
+        ctx.legend.append(
+            (
+                '<span style="display:inline-block;width:9px;height:9px;'
+                'border-radius:50%;border:1.5px dashed #555;vertical-align:middle">'
+                "</span>",
+                "Approximate location",
+            )
+        )
+    return timed
+
+
+# One builder per reference layer, in drawing order (areas under lines under points).
+BUILDERS = {
+    "countries": _draw_countries,
+    "control": _draw_control,
+    "nkao": _draw_nkao,
+    "contact_line": _draw_contact_line,
+    "pipelines": _draw_pipelines,
+    "sites": _draw_sites,
+}
+
+
 def build_map(
     day: str | dt.date,
     layers: Sequence[str] = LAYER_NAMES,
@@ -352,8 +562,6 @@ def build_map(
     start = parse_date(start) if start is not None else day
     if start > day:
         raise ValueError(f"start {start} is after the map's day {day}")
-    timed_events: list[EventsLayer] = []
-    timed_refs: list[folium.GeoJson] = []
     convention = Convention(convention)
     unknown = [n for n in layers if n not in LAYER_NAMES]
     if unknown:
@@ -378,176 +586,18 @@ def build_map(
     if web_tiles:
         folium.TileLayer("OpenStreetMap", name="OpenStreetMap (online)", overlay=False).add_to(m)
 
-    legend: list[tuple[str, str]] = []
-
-    if "countries" in layers:
-        countries = _for_map(layer_on("countries", None, settings), convention)
-        _geojson(
-            countries,
-            LAYER_TITLES["countries"],
-            lambda f: {"color": "#8c8c8c", "weight": 1, "fillColor": "#f5f2ea", "fillOpacity": 1},
-            ["name", "iso_a3", "source"],
-            ["Country", "ISO", "Source"],
-            key=("countries", convention, settings),
-        ).add_to(m)
-
-    if "control" in layers:
-        raw = load_layer("control", settings)
-        control = _for_map(_overlapping(raw, start, day), convention)
-        areas = control[control["kind"] != "capture"]
-        captures = control[control["kind"] == "capture"]
-        group = folium.FeatureGroup(name=escape_text(LAYER_TITLES["control"]))
-        if len(areas):
-            areas_layer = _geojson(
-                areas,
-                "areas",
-                lambda f: CONTROL_STYLE.get(f["properties"]["kind"], CONTROL_STYLE["held_area"]),
-                ["name", "holder", "valid_from", "valid_to", "accuracy", "source"],
-                ["", "Held by", "From", "To", "Accuracy", "Source"],
-                key=("areas", start, day, convention, settings),
-            )
-            areas_layer.add_to(group)
-            timed_refs.append(areas_layer)
-        if len(captures):
-            captures_layer = _geojson(
-                captures,
-                "captures",
-                None,
-                ["name", "valid_from", "status", "note", "source"],
-                ["", "Announced", "Status", "Note", "Source"],
-                key=("captures", start, day, convention, settings),
-                marker=folium.CircleMarker(
-                    radius=5,
-                    color="#ffffff",
-                    weight=1.5,
-                    fill=True,
-                    fill_color="#2ca02c",
-                    fill_opacity=1,
-                ),
-            )
-            captures_layer.add_to(group)
-            timed_refs.append(captures_layer)
-        group.add_to(m)
-        # The legend lists what the period shows on some day (the time control moves the day).
-        for kind in areas["kind"].unique():
-            label = {
-                "held_area": "Area held by Armenian forces",
-                "contested_area": "2020 war: pre-war held area (front not resolved)",
-                "corridor": "Lachin corridor (schematic)",
-            }.get(kind, kind)
-            legend.append(
-                (
-                    _swatch_fill(CONTROL_STYLE.get(kind, CONTROL_STYLE["held_area"])),
-                    label,
-                    _days(areas[areas["kind"] == kind]),
-                )
-            )
-        if len(captures):
-            legend.append(
-                (_swatch_dot("#2ca02c"), "Town captured (announced date)", _days(captures))
-            )
-
-    if "nkao" in layers:
-        _geojson(
-            _for_map(layer_on("nkao", day, settings), convention),
-            LAYER_TITLES["nkao"],
-            lambda f: {"color": "#3f007d", "weight": 2, "dashArray": "2 5", "fill": False},
-            ["label", "accuracy", "source"],
-            ["", "Accuracy", "Source"],
-            key=("nkao", day, convention, settings),
-        ).add_to(m)
-        legend.append((_swatch_line("#3f007d", dash=True), "NKAO boundary (1923-1991)"))
-
-    if "contact_line" in layers:
-        raw = load_layer("contact_line", settings)
-        lines = _for_map(_overlapping(raw, start, day), convention)
-        if len(lines):
-            lines_layer = _geojson(
-                lines,
-                LAYER_TITLES["contact_line"],
-                lambda f: {"color": CONTACT_LINE_COLOR, "weight": 3},
-                ["name", "valid_from", "valid_to", "accuracy", "source"],
-                ["", "From", "To", "Accuracy", "Source"],
-                key=("contact_line", start, day, convention, settings),
-            )
-            lines_layer.add_to(m)
-            timed_refs.append(lines_layer)
-            legend.append((_swatch_line(CONTACT_LINE_COLOR), "Line of contact", _days(lines)))
-
-    if "pipelines" in layers:
-        pipes = _for_map(layer_on("pipelines", day, settings), convention)
-        # Oil first, gas dashed on top: where routes share a corridor (BTC and SCP) both show.
-        pipes = pipes.sort_values("commodity", key=lambda c: c != "oil", kind="stable")
-        _geojson(
-            pipes,
-            LAYER_TITLES["pipelines"],
-            _pipeline_style,
-            ["name", "commodity", "operator", "length_km", "opened", "waypoints", "accuracy"],
-            ["", "Carries", "Operator", "Length (km)", "Opened", "Via", "Accuracy"],
-            key=("pipelines", day, convention, settings),
-        ).add_to(m)
-        legend.append((_swatch_line(COMMODITY_COLOR["oil"]), "Oil pipeline (schematic)"))
-        legend.append((_swatch_line(COMMODITY_COLOR["gas"], dash=True), "Gas pipeline (schematic)"))
-
-    if "sites" in layers:
-        sites = _for_map(layer_on("sites", day, settings), convention)
-        group = folium.FeatureGroup(name=escape_text(LAYER_TITLES["sites"]))
-        for kind, part in sites.groupby("kind"):
-            _geojson(
-                part,
-                str(kind),
-                None,
-                ["label", "kind", "note", "accuracy"],
-                ["", "Type", "Note", "Accuracy"],
-                key=("sites", str(kind), day, convention, settings),
-                marker=folium.CircleMarker(
-                    radius=5,
-                    color="#ffffff",
-                    weight=1.5,
-                    fill=True,
-                    fill_color=SITE_COLOR.get(str(kind), "#333"),
-                    fill_opacity=1,
-                ),
-            ).add_to(group)
-        group.add_to(m)
-        legend.append((_swatch_dot(SITE_COLOR["terminal"]), "Oil/gas terminal"))
-        legend.append((_swatch_dot(SITE_COLOR["capital"]), "Capital / military base"))
+    ctx = _Draw(m, start, day, convention, settings)
+    for name, draw in BUILDERS.items():
+        if name in layers:
+            draw(ctx)
+    legend, timed_refs = ctx.legend, ctx.timed_refs
 
     if "countries" in layers or "sites" in layers:
         _labels(layers, day, convention, settings).add_to(m)
 
-    if events is not None:
-        payload = events if isinstance(events, EventPayload) else event_payload(events, convention)
-        if payload.count:
-            data = EventData(payload, events_url)
-            data.add_to(m)
-            period = {"p0": day_number(start, OPEN_START), "day": day_number(day, OPEN_END)}
-            if heat:
-                heat_layer = EventsLayer(data, "Event density (heat)", mode="heat", **period)
-                heat_layer.add_to(m)
-                timed_events.append(heat_layer)
-                legend.append(
-                    (
-                        '<span style="display:inline-block;width:22px;height:10px;'
-                        "background:linear-gradient(90deg,#ffffb2,#fd8d3c,#bd0026);"
-                        'vertical-align:middle"></span>',
-                        "Event density (darker = more events, weighted by fatalities)",
-                    )
-                )
-            if draw_points:
-                points = EventsLayer(data, f"Events ({payload.count:,})", **period)
-                points.add_to(m)
-                timed_events.append(points)
-                for kind in payload.types:
-                    legend.append((_swatch_dot(EVENT_COLOR[kind]), EVENT_TYPES[kind], kind))
-                legend.append(
-                    (
-                        '<span style="display:inline-block;width:9px;height:9px;'
-                        'border-radius:50%;border:1.5px dashed #555;vertical-align:middle">'
-                        "</span>",
-                        "Approximate location",
-                    )
-                )
+    timed_events = (
+        _draw_events(ctx, events, events_url, heat, draw_points) if events is not None else []
+    )
 
     if legend:
         Legend(legend, "Legend").add_to(m)
