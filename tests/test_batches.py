@@ -8,7 +8,7 @@ import threading
 
 import pytest
 
-import geo.store as gs
+import geo.store.sqlite as gs
 from geo.errors import StoreError
 from geo.ingest import apply_plan, plan_import
 from geo.schema import COLUMN_NAMES

@@ -38,7 +38,7 @@ def test_a_new_store_is_empty_with_a_schema_version_and_wal(store):
 
 
 def test_a_store_from_a_newer_program_is_refused(store, monkeypatch):
-    import geo.store as gs
+    import geo.store.sqlite as gs
 
     sqlite3.connect(store.path, isolation_level=None).execute(
         "UPDATE meta SET value='99' WHERE key='schema_version'"
@@ -237,7 +237,7 @@ def test_a_version_1_store_is_upgraded_in_place_and_keeps_its_duplicates(tmp_pat
 
 
 def test_a_failed_upgrade_leaves_the_version_1_store_as_it_was(tmp_path, monkeypatch):
-    import geo.store as gs
+    import geo.store.sqlite as gs
 
     path = tmp_path / "old.sqlite"
     make_v1_store(path, V1_ROWS)
@@ -257,7 +257,7 @@ def test_a_failed_upgrade_leaves_the_version_1_store_as_it_was(tmp_path, monkeyp
 
 
 def test_a_bulk_import_rebuilds_indexes_and_still_refuses_a_repeated_id(store, monkeypatch):
-    import geo.store as gs
+    import geo.store.sqlite as gs
 
     monkeypatch.setattr(gs, "REINDEX_MIN_ROWS", 2)
     store.apply([rec("a")], [])
@@ -273,7 +273,7 @@ def test_a_bulk_import_rebuilds_indexes_and_still_refuses_a_repeated_id(store, m
 
 
 def test_a_batch_leaves_out_empty_columns_but_an_update_clears_them(store, monkeypatch):
-    import geo.store as gs
+    import geo.store.sqlite as gs
     from geo.ingest import apply_plan, plan_import
     from geo.schema import COLUMN_NAMES
 
@@ -299,7 +299,7 @@ def test_rows_are_typed_as_typed_frame_types_them():
     # The store's read path builds typed columns through Arrow; it must give exactly what
     # typed_frame gives from the same rows (NULLs in every kind of column, and no rows).
     from geo.schema import COLUMN_NAMES
-    from geo.store import _rows_frame, typed_frame
+    from geo.store.records import _rows_frame, typed_frame
 
     full = {c: None for c in COLUMN_NAMES}
     full.update(
@@ -324,7 +324,7 @@ def test_rows_are_typed_as_typed_frame_types_them():
 
 def test_reads_in_batches_give_the_same_frame(tmp_path, monkeypatch):
     # A store read larger than one fetch batch is the concatenation of the batches' frames.
-    import geo.store as store_module
+    import geo.store.sqlite as store_module
     from geo.ingest import apply_plan, plan_import
 
     rows = ["event_id,event_date,date_end,event_type,latitude,longitude,fatalities,source"]

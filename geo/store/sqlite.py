@@ -1,4 +1,4 @@
-"""The event store: one small interface, SQLite behind it by default.
+"""The SQLite event store (the embedded default): every SQL statement of the project.
 
 All database access lives here. Every write goes through `SQLiteStore._write()`: one
 process-wide lock plus `BEGIN IMMEDIATE`, so an import is one transaction that either lands
@@ -9,24 +9,26 @@ an import writes. A PostgreSQL/PostGIS store can implement `EventStore` later.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import sqlite3
-import struct
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
 
-import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
 
 from geo.errors import StoreError
 from geo.schema import BY_NAME, COLUMN_NAMES, EVENT_TYPES, SIDES, VERIFICATION, Kind
-from geo.settings import Settings, get_settings
+from geo.store.hashing import content_hashes
+from geo.store.records import (
+    ApplyResult,
+    Batch,
+    BatchInfo,
+    Record,
+    RecordFrame,
+    UserRecord,
+    _rows_frame,
+)
 
 # 2: content hashes are sha256 of the canonical row text (see `content_hash`), not of JSON;
 # opening a version-1 store recomputes them (and records the longest event) in one transaction.
@@ -141,314 +143,6 @@ _CREATE = [
 # meta key: the longest (date_end - event_date) in days of any event ever written. A window
 # query can then bound event_date from below, so it reads an index range, not the table.
 _MAX_DAYS = "max_duration_days"
-
-
-@dataclass(frozen=True)
-class Record:
-    """One validated event: values keyed by schema column, plus its content hash."""
-
-    values: Mapping[str, object]
-    content_hash: str
-
-    @property
-    def event_id(self) -> str:
-        return str(self.values["event_id"])
-
-
-class RecordFrame(Sequence[Record]):
-    """Validated events held as columns: a Sequence of Record without a dict per row.
-
-    `frame` has the schema columns and content_hash, one row per event: dates as ISO text,
-    whole numbers as Int64, coordinates as float64 (NaN when missing), text with None or NA
-    when missing. Indexing builds the Record of one row; the store reads the columns.
-    """
-
-    def __init__(self, frame: pd.DataFrame) -> None:
-        self.frame = frame.reset_index(drop=True)
-
-    def __len__(self) -> int:
-        return len(self.frame)
-
-    def __getitem__(self, index):  # type: ignore[override]
-        if isinstance(index, slice):
-            return RecordFrame(self.frame.iloc[index])
-        row = self.frame.iloc[index]
-        values = {name: _python_value(BY_NAME[name].kind, row[name]) for name in COLUMN_NAMES}
-        return Record(values, str(row["content_hash"]))
-
-    def __setitem__(self, index: int, record: Record) -> None:
-        """Replace one row (tests use it to corrupt a plan after validation)."""
-        for name in COLUMN_NAMES:
-            value = record.values.get(name)
-            self.frame.loc[index, name] = value.isoformat() if isinstance(value, dt.date) else value
-        self.frame.loc[index, "content_hash"] = record.content_hash
-
-    def __iter__(self) -> Iterator[Record]:
-        for i in range(len(self)):
-            yield self[i]
-
-    def event_ids(self) -> list[str]:
-        return pa.array(self.frame["event_id"], from_pandas=True).to_pylist()
-
-    def longest_event(self) -> int:
-        """The longest date_end - event_date in days (0 without multi-day events)."""
-        ends = self.frame["date_end"].dropna()
-        if ends.empty:
-            return 0
-        starts = self.frame.loc[ends.index, "event_date"]
-        days = pd.to_datetime(ends, format="%Y-%m-%d") - pd.to_datetime(starts, format="%Y-%m-%d")
-        return int(days.max().days)
-
-    def row_batches(
-        self, import_id: int, size: int, *, skip_empty: bool = False
-    ) -> Iterator[tuple[list[str], Iterable[tuple]]]:
-        """(column names, rows) for executemany, `size` rows at a time and in the table's
-        (date, id) order, so a large import appends to the table instead of splitting pages
-        all over it. With `skip_empty`, a batch leaves out the columns that are empty in all
-        its rows (an INSERT stores NULL for them; binding a million NULLs costs seconds)."""
-        names = [*COLUMN_NAMES, "content_hash"]
-        table = pa.table({n: pa.array(self.frame[n], from_pandas=True) for n in names})
-        order = _key_order(table)
-        for i in range(0, table.num_rows, size):
-            part = table.take(order[i : i + size])  # a batch at a time: no sorted copy of all
-            present = [
-                n for n in names if not skip_empty or part.column(n).null_count < part.num_rows
-            ]
-            columns = [part.column(n).to_pylist() for n in present]
-            columns.append([import_id] * part.num_rows)
-            # A lazy zip: executemany builds each tuple as it goes, not 50,000 up front.
-            yield [*present, "import_id"], zip(*columns, strict=True)
-
-
-def _key_order(table: pa.Table) -> pa.Array:
-    """Row indexes in the events table's primary-key order (event_date, event_id)."""
-    try:  # sorting days as numbers is twice as fast as comparing their text
-        days = pc.cast(table.column("event_date"), pa.date32())
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        days = table.column("event_date")  # not ISO days: the store will refuse them anyway
-    keys = pa.table({"day": days, "id": table.column("event_id")})
-    return pc.sort_indices(keys, sort_keys=[("day", "ascending"), ("id", "ascending")])
-
-
-def _python_value(kind: Kind, value: object) -> object:
-    """A frame cell as the row-wise converter gives it: None, date, int, float or str."""
-    if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
-        return None
-    if kind is Kind.DATE:
-        return dt.date.fromisoformat(str(value))
-    if kind is Kind.INT:
-        return int(value)
-    if kind is Kind.FLOAT:
-        return float(value)
-    return str(value)
-
-
-# ---------------------------------------------------------------------------------- hashes
-# A content hash says "this event's content changed" between imports. It is the sha256 of the
-# row's canonical text: every schema column in schema order, joined by the unit separator.
-# The canonical text of a value does not depend on how the source wrote it (a float is its
-# IEEE-754 bits, a date is ISO), so an exported file re-imports as duplicates, and it can be
-# built for a whole column at once (`content_hashes`) or for one row (`content_hash`).
-_SEP = "\x1f"
-_NULL = "\\N"  # never the text of a value: escaped text has no lone backslash before N
-
-
-def _text_key(value: str) -> str:
-    return value.replace("\\", "\\\\").replace(_SEP, "\\s")
-
-
-def _float_key(value: float) -> str:
-    # + 0.0 turns -0.0 into 0.0: SQLite does not keep the sign of a zero REAL.
-    return str(struct.unpack("<Q", struct.pack("<d", float(value) + 0.0))[0])
-
-
-def _value_key(kind: Kind, value: object) -> str:
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return _NULL
-    if kind is Kind.DATE:
-        return value.isoformat() if isinstance(value, dt.date) else str(value)[:10]
-    if kind is Kind.INT:
-        return str(int(value))
-    if kind is Kind.FLOAT:
-        return _float_key(value)
-    return _text_key(str(value))
-
-
-def content_hash(values: Mapping[str, object]) -> str:
-    """sha256 of one event's canonical text (missing columns count as empty)."""
-    text = _SEP.join(_value_key(BY_NAME[c].kind, values.get(c)) for c in COLUMN_NAMES)
-    return hashlib.sha256(text.encode()).hexdigest()
-
-
-def _column_keys(kind: Kind, col: pd.Series) -> pa.Array:
-    """The canonical text of a whole column (the vectorised `_value_key`); nulls stay null."""
-    if kind is Kind.FLOAT:
-        numbers = pd.to_numeric(col).astype("float64").to_numpy(na_value=np.nan) + 0.0
-        bits = pa.array(numbers.view(np.uint64), mask=np.isnan(numbers))
-        return pc.cast(bits, pa.string())
-    if kind is Kind.INT:
-        ints = pd.array(pd.to_numeric(col), dtype="Int64")
-        raw = ints.to_numpy(dtype="int64", na_value=0)
-        return pc.cast(pa.array(raw, mask=np.asarray(ints.isna())), pa.string())
-    if kind is Kind.DATE and col.dtype == object:
-        col = col.map(lambda v: v.isoformat() if isinstance(v, dt.date) else v)
-    values = pa.array(col, type=pa.string(), from_pandas=True)
-    if kind is Kind.DATE:
-        return pc.utf8_slice_codeunits(values, 0, 10)
-    if _may_contain(values, b"\\"):
-        values = pc.replace_substring(values, "\\", "\\\\")
-    if _may_contain(values, _SEP.encode()):
-        values = pc.replace_substring(values, _SEP, "\\s")
-    return values
-
-
-def _may_contain(values: pa.Array | pa.ChunkedArray, byte: bytes) -> bool:
-    """False when no string in `values` contains `byte` (a scan of the bytes its strings use;
-    bytes under a null may be scanned too, which can only make it say True)."""
-    chunks = values.chunks if isinstance(values, pa.ChunkedArray) else [values]
-    for chunk in chunks:
-        _, offsets, data = chunk.buffers()
-        if data is None or len(chunk) == 0:
-            continue
-        text = np.frombuffer(data, dtype=np.uint8)
-        if pa.types.is_string(chunk.type):  # a slice: only its own rows' bytes
-            ends = np.frombuffer(offsets, np.int32, count=len(chunk) + 1, offset=chunk.offset * 4)
-            text = text[ends[0] : ends[-1]]
-        if (text == byte[0]).any():
-            return True
-    return False
-
-
-# Rows hashed at a time: the canonical text of a million rows would be hundreds of MB at once.
-_HASH_BLOCK = 100_000
-
-
-def content_hashes(frame: pd.DataFrame) -> list[str]:
-    """`content_hash` of every row of a frame of schema columns, in order.
-
-    Dates may be ISO text or datetimes; missing values may be None, NaN or NA."""
-    hashes: list[str] = []
-    for start in range(0, len(frame), _HASH_BLOCK):
-        hashes.extend(_block_hashes(frame.iloc[start : start + _HASH_BLOCK]))
-    return hashes
-
-
-def _block_hashes(frame: pd.DataFrame) -> list[str]:
-    parts = []
-    for name in COLUMN_NAMES:
-        kind = BY_NAME[name].kind
-        col = frame[name] if name in frame else pd.Series(None, index=frame.index, dtype=object)
-        if kind is Kind.DATE and pd.api.types.is_datetime64_any_dtype(col):
-            col = col.dt.strftime("%Y-%m-%d")
-        parts.append(pc.fill_null(_column_keys(kind, col), _NULL))
-    joined = pc.binary_join_element_wise(*parts, _SEP)
-    del parts
-    if isinstance(joined, pa.ChunkedArray):
-        joined = joined.combine_chunks()
-    # Hash slices of the joined buffer: no bytes object per row (nothing is null here).
-    _, offsets, data = joined.buffers()
-    width = np.dtype(np.int64 if pa.types.is_large_string(joined.type) else np.int32)
-    start = joined.offset * width.itemsize
-    bounds = np.frombuffer(offsets, dtype=width, count=len(joined) + 1, offset=start).tolist()
-    text = memoryview(data) if data is not None else memoryview(b"")
-    sha = hashlib.sha256
-    return [sha(text[a:b]).hexdigest() for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
-
-
-@dataclass(frozen=True)
-class ApplyResult:
-    import_id: int
-    inserted: int
-    updated: int
-
-
-@dataclass(frozen=True)
-class BatchInfo:
-    """What an import records about itself: who, which file (name, sha256 of its bytes, format)
-    and the counts the store cannot know (rows read, duplicates, rejected)."""
-
-    user: str
-    file_name: str | None = None
-    sha256: str | None = None
-    format: str | None = None
-    rows: int | None = None
-    duplicates: int | None = None
-    rejected: int | None = None
-
-
-@dataclass(frozen=True)
-class Batch:
-    """One import (or undo) as the store recorded it. `at`, `undone_at`: ISO text, UTC.
-
-    For an undo batch (format 'undo', undo_of = the batch it undid): `inserted` counts events
-    it re-created, `updated` those it restored, `removed` those it deleted."""
-
-    id: int
-    user: str
-    at: str
-    file: str | None
-    sha256: str | None
-    format: str | None
-    rows: int | None
-    inserted: int | None
-    updated: int | None
-    duplicates: int | None
-    rejected: int | None
-    undone_at: str | None
-    undone_by: str | None
-    undo_of: int | None
-
-    @property
-    def removed(self) -> int:
-        """Events this batch deleted (only an undo deletes)."""
-        if self.format != "undo":
-            return 0
-        return (self.rows or 0) - (self.inserted or 0) - (self.updated or 0)
-
-    def as_dict(self) -> dict[str, object]:
-        return dict(self.__dict__)
-
-
-@dataclass(frozen=True)
-class UserRecord:
-    """An account as stored. The password hash never shows in a repr (nor in logs)."""
-
-    name: str
-    role: str
-    password_hash: str = field(repr=False)
-    created_at: str
-    created_by: str | None
-
-
-class EventStore(Protocol):
-    """What the app, the CLI and ingestion need from a store."""
-
-    def hashes(self, event_ids: Iterable[str]) -> dict[str, str]: ...
-
-    def apply(
-        self,
-        inserts: Sequence[Record],
-        updates: Sequence[Record],
-        *,
-        batch: BatchInfo | None = None,
-        source_name: str | None = None,
-        stats: Mapping[str, int] | None = None,
-    ) -> ApplyResult: ...
-
-    def imports(self, limit: int | None = None) -> list[Batch]: ...
-
-    def undo(self, batch_id: int, *, user: str, force: bool = False) -> Batch: ...
-
-    def history(self, event_id: str) -> list[dict[str, object]]: ...
-
-    def events(
-        self,
-        start: dt.date | str | None = None,
-        end: dt.date | str | None = None,
-        types: Iterable[str] | None = None,
-    ) -> pd.DataFrame: ...
-
-    def count(self) -> int: ...
 
 
 # One write path per process: Streamlit runs each session in its own thread.
@@ -1268,63 +962,3 @@ def _row(record: Record, import_id: int) -> tuple:
             v = v.isoformat()
         out.append(v)
     return (*out, record.content_hash, import_id)
-
-
-_DATE_DTYPE = pd.to_datetime(pd.Series(["2000-01-01"]), format="%Y-%m-%d").dtype
-
-
-_ARROW_TYPE = {Kind.TEXT: pa.string(), Kind.DATE: pa.string(), Kind.INT: pa.int64()}
-
-
-def _rows_frame(rows: list[tuple]) -> pd.DataFrame:
-    """SQLite rows of the schema columns as a frame with the schema's dtypes (as typed_frame).
-
-    Each column goes through one typed Arrow array: DataFrame.from_records + typed_frame made
-    pandas infer and convert a million Python objects per column (6-8 s for 1M events).
-    """
-    columns = list(zip(*rows, strict=True)) if rows else [()] * len(COLUMN_NAMES)
-    out = {}
-    for name, values in zip(COLUMN_NAMES, columns, strict=True):
-        kind = BY_NAME[name].kind
-        if kind is Kind.FLOAT:
-            arr = pa.array(values, type=pa.float64())
-            out[name] = pd.arrays.FloatingArray(
-                arr.fill_null(0.0).to_numpy(), arr.is_null().to_numpy(zero_copy_only=False)
-            )
-            continue
-        arr = pa.array(values, type=_ARROW_TYPE[kind])
-        if kind is Kind.DATE:
-            days = pc.strptime(arr, format="%Y-%m-%d", unit="us", error_is_null=False)
-            out[name] = days.to_numpy(zero_copy_only=False).astype(_DATE_DTYPE)
-        elif kind is Kind.INT:
-            out[name] = pd.arrays.IntegerArray(
-                arr.fill_null(0).to_numpy(), arr.is_null().to_numpy(zero_copy_only=False)
-            )
-        else:
-            out[name] = pd.array(arr, dtype=pd.StringDtype("pyarrow"))
-    return pd.DataFrame(out)
-
-
-def typed_frame(frame: pd.DataFrame) -> pd.DataFrame:
-    """Cast a frame of schema columns to the schema's dtypes (dates as datetime64)."""
-    out = pd.DataFrame(index=frame.index)
-    for name in COLUMN_NAMES:
-        col = frame[name] if name in frame else pd.Series(None, index=frame.index, dtype=object)
-        kind = BY_NAME[name].kind
-        if kind is Kind.DATE:
-            # One unit whatever the rows: pandas picks seconds for an empty or all-null column.
-            dates = pd.to_datetime(col, format="%Y-%m-%d", errors="raise")
-            out[name] = dates.astype(_DATE_DTYPE)
-        elif kind is Kind.INT:
-            out[name] = pd.to_numeric(col).astype("Int64")
-        elif kind is Kind.FLOAT:
-            out[name] = pd.to_numeric(col).astype("Float64")
-        else:
-            out[name] = col.astype("string")
-    return out
-
-
-def open_store(path: Path | str | None = None, settings: Settings | None = None) -> SQLiteStore:
-    """The store at `path`, or the configured default (NKMAP_DB, else var/events.sqlite)."""
-    settings = settings or get_settings()
-    return SQLiteStore(Path(path) if path else settings.db_path)
