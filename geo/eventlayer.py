@@ -238,20 +238,6 @@ class EventData(MacroElement):
 
     _template = Template(
         """
-        {% macro header(this, kwargs) %}
-        <style>
-          .nk-on-event .leaflet-tooltip:not(.nk-event-tip) { display: none; }
-          .nk-on-event .leaflet-interactive, .nk-on-event.leaflet-container { cursor: pointer; }
-          table.nk-popup td.nk-omitted { color: #777; font-style: italic; }
-          .nk-cells-note { position: absolute; z-index: 800; top: 10px; left: 50%;
-            transform: translateX(-50%); max-width: 60%; padding: 3px 8px; text-align: center;
-            background: rgba(255,255,255,.9); border: 1px solid #999; border-radius: 4px;
-            font: 12px/1.3 system-ui, sans-serif; pointer-events: none; }
-          .nk-events-error { position: absolute; z-index: 1000; top: 10px; left: 60px;
-            right: 60px; padding: 6px 10px; background: #fff3f3; border: 1px solid #c00;
-            color: #600; font: 13px/1.35 system-ui, sans-serif; border-radius: 4px; }
-        </style>
-        {% endmacro %}
         {% macro script(this, kwargs) %}
         {{ this.library }}
         {%- if this.url %}

@@ -11,6 +11,8 @@ import json
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
 
 import folium
 import geopandas as gpd
@@ -66,7 +68,6 @@ _compile_templates_once()
 DEFAULT_CENTER = (40.1, 46.4)
 DEFAULT_ZOOM = 7
 MIN_ZOOM, MAX_ZOOM = 4, 14
-WATER = "#d4e4ef"
 
 CONTROL_STYLE = {
     "held_area": {"color": "#6a3d9a", "fillColor": "#b592d4", "fillOpacity": 0.35, "weight": 1},
@@ -247,36 +248,25 @@ def _swatch_dot(color: str) -> str:
 
 
 class BasemapStyle(MacroElement):
-    """Water colour behind the vector basemap (there are no tiles by default)."""
+    """The map's own CSS (geo/css/map.css: water behind the vector basemap, labels, popups,
+    the events canvas and the time control), in the page's head."""
 
     _template = Template(
         """
         {% macro header(this, kwargs) %}
-        <style>
-          .leaflet-container { background: {{ this.water }}; }
-          .nk-label-icon { background: none; border: none; }
-          table.nk-popup { font: 12px/1.35 system-ui, sans-serif; border-collapse: collapse; }
-          table.nk-popup th { text-align: left; padding: 1px 8px 1px 0; color: #555;
-            vertical-align: top; white-space: nowrap; }
-          table.nk-popup td { padding: 1px 0; }
-          .nk-country-label { transform: translate(-50%, -50%); white-space: nowrap;
-            font: 600 12px/1 system-ui, sans-serif; letter-spacing: .12em; color: #6b6b6b; }
-          .nk-site-label { transform: translate(7px, -50%); white-space: nowrap;
-            font: 12px/1 system-ui, sans-serif; color: #222;
-            text-shadow: 0 0 2px #fff, 0 0 2px #fff, 0 0 3px #fff; }
-          @media (max-width: 520px) {
-            .nk-legend { font-size: 10px !important; max-width: 170px !important;
-              bottom: 18px !important; padding: 3px 5px !important; }
-            .nk-country-label { font-size: 10px; }
-          }
-        </style>
+        <style>{{ this.css }}</style>
         {% endmacro %}
         """
     )
 
-    def __init__(self, water: str = WATER) -> None:
+    def __init__(self) -> None:
         super().__init__()
-        self.water = water
+        self.css = _map_css()
+
+
+@cache
+def _map_css() -> str:
+    return (Path(__file__).with_name("css") / "map.css").read_text(encoding="utf-8")
 
 
 def _pipeline_style(feature: dict) -> dict:

@@ -42,18 +42,6 @@ class TimeControl(MacroElement):
 
     _template = Template(
         """
-        {% macro header(this, kwargs) %}
-        <style>
-          .nk-time { background: rgba(255,255,255,.94); padding: 5px 8px; border-radius: 4px;
-            border: 1px solid #999; font: 12px/1.3 system-ui, sans-serif; }
-          .nk-time button { font: 13px system-ui, sans-serif; min-width: 2.2em;
-            cursor: pointer; }
-          .nk-time .nk-day { font-weight: 600; display: inline-block; min-width: 6.5em;
-            margin: 0 4px; }
-          .nk-time input[type=range] { width: 180px; vertical-align: middle; }
-          @media (max-width: 520px) { .nk-time input[type=range] { width: 110px; } }
-        </style>
-        {% endmacro %}
         {% macro script(this, kwargs) %}
         {{ this.library }}
         NKTimeControl({{ this._parent.get_name() }}, {{ this.start }}, {{ this.end }},
