@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import threading
+from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
@@ -30,20 +31,23 @@ from geo.settings import Settings, get_settings
 from geo.text import escape_text
 
 
-def _compile_templates_once() -> None:
-    """Compile each Jinja template source once per process.
+def reuse_compiled_templates(max_entries: int = 1024) -> None:
+    """Compile each Jinja template source once per process (opt-in: the dashboard calls it).
 
     folium and branca build a `Template(source)` per element instance (every layer, tooltip,
-    "add to map" call), and jinja2 compiles it anew each time: about 210 compilations and
-    0.12 s of every dashboard rerun, more than half of st_folium's time (measured with
-    cProfile). The sources are a few dozen constant strings, and a compiled template is a
-    pure function of its source, so the code objects are reused, as jinja2's own bytecode
-    cache does for templates it loads from files.
+    "add to map" call) and per render, and jinja2 compiles it anew each time: about 210
+    compilations and 0.12 s of every dashboard rerun, more than half of st_folium's time
+    (measured with cProfile). A compiled template is a pure function of its source, so code
+    objects are reused, as jinja2's own bytecode cache does for templates it loads from files.
+
+    This replaces `jinja2.Environment.compile` for the whole process, so it is not done on
+    import: the dashboard (geo/ui.py), whose reruns rebuild the same map, asks for it; the CLI
+    and the tests do not. The cache keeps the `max_entries` most recently used sources.
     """
     if getattr(jinja2.Environment.compile, "_nk_cached", False):
         return
     original = jinja2.Environment.compile
-    cache: dict[tuple, object] = {}
+    cache: OrderedDict[tuple, object] = OrderedDict()
     lock = threading.Lock()
 
     def compile(self, source, name=None, filename=None, raw=False, defer_init=False):
@@ -52,17 +56,19 @@ def _compile_templates_once() -> None:
         key = (id(self), source, name, filename, raw, defer_init)
         with lock:
             hit = cache.get(key)
+            if hit is not None:
+                cache.move_to_end(key)
         if hit is None:
             hit = original(self, source, name, filename, raw, defer_init)
             with lock:
                 cache[key] = hit
+                while len(cache) > max_entries:
+                    cache.popitem(last=False)
         return hit
 
     compile._nk_cached = True
     jinja2.Environment.compile = compile
 
-
-_compile_templates_once()
 
 # Centre and zoom that show Armenia, Azerbaijan and Nagorno-Karabakh together.
 DEFAULT_CENTER = (40.1, 46.4)
