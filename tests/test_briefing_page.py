@@ -78,6 +78,7 @@ def test_user_text_is_never_rendered_as_markdown():
     assert not at.markdown or all("example.invalid" not in m.value for m in at.markdown)
 
 
+@pytest.mark.browser  # the PNG is drawn by Chromium
 def test_make_exports_offers_the_png():
     at = briefing_from_map(to=dt.date(2020, 10, 20))
     for fmt in ("pdf", "html", "zip"):

@@ -1,4 +1,8 @@
-"""Briefing exports (geo/snapshot.py, `nkmap snapshot`): real Chromium, no mocks, no network."""
+"""Briefing exports (geo/snapshot.py, `nkmap snapshot`): real Chromium, no mocks, no network.
+
+Tests that start Chromium carry the `browser` marker (tests/_plugins.py fails those that do
+not). The bbox test spies on the renderer (it still draws) to reopen the page it drew.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +17,7 @@ import pytest
 from PIL import Image
 from playwright.sync_api import Route, sync_playwright
 
+import geo.snapshot
 from geo.assets import external_refs
 from geo.cli import main
 from geo.filters import View
@@ -62,6 +67,7 @@ def _not_blank(path: Path, size: tuple[int, int]) -> None:
         assert len(centre.getcolors(maxcolors=1 << 20)) > 10, "the map area is blank"
 
 
+@pytest.mark.browser
 def test_png_default_size_is_print_quality_and_not_blank(tmp_path, events):
     options = SnapshotOptions(banner="FOR BRIEFING")
     out = snapshot(VIEW, tmp_path / "brief.png", options, None, events)
@@ -70,11 +76,70 @@ def test_png_default_size_is_print_quality_and_not_blank(tmp_path, events):
     assert [p.name for p in tmp_path.iterdir()] == ["brief.png"]  # no temp file left
 
 
-def test_png_size_and_bbox_are_respected(tmp_path, events):
-    options = SnapshotOptions(size=(720, 450), bbox=(45.5, 39.2, 47.5, 40.5))
-    _not_blank(snapshot(VIEW, tmp_path / "small.png", options, events=events), (720, 450))
+def _leaflet_bounds(html: str, size: tuple[int, int]) -> tuple[float, float, float, float]:
+    """(lon_min, lat_min, lon_max, lat_max) that the page's Leaflet map shows at `size`."""
+
+    def read() -> tuple[float, float, float, float]:
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=CHROMIUM, args=list(CHROMIUM_ARGS))
+            try:
+                page = browser.new_page(viewport={"width": size[0], "height": size[1]})
+                page.route("**/*", lambda route: route.abort("blockedbyclient"))
+                page.set_content(html, wait_until="load")
+                page.wait_for_selector(".leaflet-container", state="attached")
+                # folium declares the map as a global `map_<id>`; the briefing page has one.
+                bounds = page.evaluate(
+                    """() => {
+                      const maps = Object.keys(window).filter(
+                        (k) => /^map_[0-9a-f]+$/.test(k) && window[k] instanceof L.Map);
+                      if (maps.length !== 1) return maps.length;
+                      const b = window[maps[0]].getBounds();
+                      return [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()];
+                    }"""
+                )
+            finally:
+                browser.close()
+        assert isinstance(bounds, list), f"{bounds} Leaflet maps on the page, expected 1"
+        return tuple(bounds)
+
+    return _outside_event_loop(read)
 
 
+@pytest.mark.browser
+def test_png_size_and_bbox_are_respected(tmp_path, events, monkeypatch):
+    # Small and away from the default view (centre 40.1 N 46.4 E, zoom 7: ~8 degrees wide
+    # at this size): Stepanakert and Shusha.
+    bbox = (46.6, 39.7, 46.9, 39.9)
+    size = (720, 450)
+    drawn: list[tuple[str, str, tuple[int, int], bytes]] = []
+    render = geo.snapshot._Renderer.render
+
+    def spy(self, html: str, fmt: str, size: tuple[int, int]) -> bytes:
+        data = render(self, html, fmt, size)
+        drawn.append((html, fmt, size, data))
+        return data
+
+    monkeypatch.setattr(geo.snapshot._Renderer, "render", spy)
+    out = snapshot(
+        VIEW, tmp_path / "small.png", SnapshotOptions(size=size, bbox=bbox), None, events
+    )
+    _not_blank(out, size)
+
+    # The page Chromium turned into this PNG, opened again at the PNG's size, shows the bbox.
+    [(html, fmt, drawn_at, data)] = drawn
+    assert (fmt, drawn_at, data) == ("png", size, out.read_bytes())
+    west, south, east, north = _leaflet_bounds(html, size)
+    lon_min, lat_min, lon_max, lat_max = bbox
+    eps = 1e-6
+    assert west <= lon_min + eps and east >= lon_max - eps, "the bbox is cut east-west"
+    assert south <= lat_min + eps and north >= lat_max - eps, "the bbox is cut north-south"
+    # fitBounds takes the largest whole zoom at which the bbox fits: one more zoom level
+    # (half the span) would cut it, so in one direction the map is less than twice the bbox.
+    ratio = min((east - west) / (lon_max - lon_min), (north - south) / (lat_max - lat_min))
+    assert ratio < 2.05, f"the map shows {ratio:.1f} times the bbox: the bbox was not fitted"
+
+
+@pytest.mark.browser
 def test_pdf_is_one_a4_landscape_page(tmp_path, events):
     data = snapshot(VIEW, tmp_path / "brief.pdf", events=events).read_bytes()
     assert data.startswith(b"%PDF")
@@ -85,6 +150,7 @@ def test_pdf_is_one_a4_landscape_page(tmp_path, events):
         assert abs(float(width) - 842) < 2 and abs(float(height) - 595) < 2
 
 
+@pytest.mark.browser
 def test_html_is_self_contained_escaped_and_draws_offline(tmp_path, events):
     options = SnapshotOptions(title=HOSTILE, banner="UNCLASSIFIED <b>x</b>")
     view = View(start=VIEW.start, end=VIEW.end, text="", types=("shelling", "armed_clash"))
@@ -130,6 +196,7 @@ def test_html_is_self_contained_escaped_and_draws_offline(tmp_path, events):
     assert blocked == []
 
 
+@pytest.mark.browser
 def test_zip_data_pack(tmp_path, db, events):
     out = snapshot(VIEW, tmp_path / "pack.zip", SnapshotOptions(size=(640, 400)), events=events)
     with zipfile.ZipFile(out) as zf:
@@ -148,6 +215,7 @@ def test_zip_data_pack(tmp_path, db, events):
     assert data_version(events) in readme and "Natural Earth" in readme
 
 
+@pytest.mark.browser
 def test_series_has_one_file_per_day(tmp_path):
     seen: list[tuple[int, int]] = []
     view = View(start=VIEW.start.replace(day=30), end=VIEW.end.replace(day=2, month=10))
@@ -177,6 +245,7 @@ def test_bad_suffix_is_refused(tmp_path, events):
         snapshot(VIEW, tmp_path / "brief.jpg", events=events)
 
 
+@pytest.mark.browser
 def test_cli_snapshot(tmp_path, db, capsys):
     out = tmp_path / "x.png"
     args = ["snapshot", "--db", str(db), "--from", "2020-10-01", "--to", "2020-10-03"]
@@ -204,6 +273,7 @@ def test_cli_series_and_option_errors(tmp_path, db, capsys):
         assert "nkmap: error:" in capsys.readouterr().err
 
 
+@pytest.mark.browser
 def test_snapshot_inside_a_running_asyncio_loop(tmp_path, events):
     # Regression: Playwright's sync API refuses to start inside a running loop (it failed when
     # the browser tests' own Playwright session was alive in the same thread).
