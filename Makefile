@@ -19,7 +19,8 @@ setup: .venv/.stamp-install static/vendor/.stamp
 	$(PY) -m pip install --quiet -e '.[dev]'
 	@touch $@
 
-# Web assets: exact versions from package-lock.json, copied where Streamlit serves them.
+# Web assets: Leaflet (the only library the maps load) at the version package-lock.json pins,
+# copied where Streamlit serves it.
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@

@@ -10,6 +10,7 @@ import pandas as pd
 
 from bench.dataset import Dataset
 from bench.results import Measurement
+from geo import assets
 from geo.mapview import DEFAULT_CENTER, DEFAULT_ZOOM, build_map
 
 NAIVE_MAP_CAP = 100_000
@@ -23,7 +24,9 @@ def our_map(events: pd.DataFrame, data: Dataset) -> folium.Map:
 
 def naive_map(events: pd.DataFrame) -> folium.Map:
     """What one would write first: a folium.Marker with an (escaped) popup per event."""
-    m = folium.Map(location=DEFAULT_CENTER, zoom_start=DEFAULT_ZOOM, tiles=None)
+    m = assets.leaflet_only(
+        folium.Map(location=DEFAULT_CENTER, zoom_start=DEFAULT_ZOOM, tiles=None)
+    )
     m.options["max_zoom"] = 18
     rows = events[["latitude", "longitude", "event_date", "event_type", "location", "notes"]]
     for lat, lon, day, kind, place, notes in rows.itertuples(index=False, name=None):

@@ -1,15 +1,20 @@
-"""Where Leaflet and its plugins' JS/CSS come from: self-hosted, never a CDN.
+"""Leaflet, self-hosted: the one web library nkmap's maps load, and never from a CDN.
 
-folium 0.20 links Leaflet, jQuery, Bootstrap, Font Awesome and the plugins from CDNs. With no
-internet that is a blank map (and inside ``st_folium`` a zero-height iframe, with no error shown).
-So the exact versions are installed from the npm registry (``package.json`` +
-``package-lock.json``, ``npm ci``), copied by :func:`install` into ``settings.vendor_dir`` (which
-Streamlit serves at ``settings.vendor_url``), and every map is pointed at them by
-:func:`localize`. :func:`offline_html` inlines them for self-contained exports.
+folium 0.20 links Leaflet from a CDN, and every ``folium.Map`` also links jQuery, Bootstrap,
+Font Awesome and Leaflet.awesome-markers. With no internet a CDN link is a blank map (inside
+``st_folium`` a zero-height iframe, with no error shown). nkmap's maps need Leaflet alone: the
+vector basemap, GeoJSON layers, canvas circles and DivIcon labels are Leaflet, and the events,
+time control and legend are our own JS/CSS, written into the page by ``geo.mapview``. So:
 
-``ASSET_FILES`` is the one table from folium's asset name to local file; ``ASSET_URLS`` (CDN URL to
-local file) is derived from folium's own classes. A URL missing from it is an error, not a silent
-CDN link: add the asset's name (and, if needed, a :class:`Source`) here.
+- :func:`leaflet_only` drops every other link folium.Map adds (``build_map`` does the same);
+- Leaflet, at the exact version ``package.json`` / ``package-lock.json`` pin (``npm ci``), is
+  copied by :func:`install` into ``settings.vendor_dir``, which Streamlit serves at
+  ``settings.vendor_url``;
+- :func:`localize` points a map's Leaflet links at those copies, and fails loudly
+  (AssetError, naming the element and the link) on any other link: a plugin or a CDN library is
+  a decision to make here (npm package, :data:`SOURCES`, :data:`ASSET_FILES`), not a silent
+  dependency on the internet;
+- :func:`offline_html` inlines them for self-contained exports (``geo.snapshot``).
 
 Run ``python -m geo.assets install`` after ``npm ci`` (``make setup`` does both).
 """
@@ -39,178 +44,40 @@ from geo.settings import Settings, get_settings
 
 Mode = Literal["served", "file"]
 
-# Files this module writes itself (no upstream package ships them), under vendor_dir/nkmap/.
-EMPTY_CSS = "nkmap/empty.css"
-ROTATE_CSS = "nkmap/leaflet.awesome.rotate.css"
-ICON_PATH_JS = "nkmap/leaflet-icon-path.js"
-
-# folium's name for each asset (the first item of its default_js / default_css pairs) -> the
-# file in vendor_dir. The CDN URLs themselves are read from folium's classes (FOLIUM_ELEMENTS),
-# so this module holds no CDN address and follows the folium version installed.
+# folium's name for each asset this app loads (the first item of folium.Map's default_js /
+# default_css pairs) -> the file in vendor_dir. The CDN URLs are read from folium.Map itself
+# (ASSET_URLS), so this module holds no CDN address and follows the folium version installed.
 ASSET_FILES: dict[str, str] = {
-    # folium.Map
     "leaflet": "leaflet/dist/leaflet.js",
     "leaflet_css": "leaflet/dist/leaflet.css",
-    "jquery": "jquery/dist/jquery.min.js",
-    "bootstrap": "bootstrap/dist/js/bootstrap.bundle.min.js",
-    "bootstrap_css": "bootstrap/dist/css/bootstrap.min.css",
-    # folium asks for awesome-markers 2.0.2; npm has 2.0.5 (same API, bug fixes).
-    "awesome_markers": "leaflet.awesome-markers/dist/leaflet.awesome-markers.js",
-    "awesome_markers_css": "leaflet.awesome-markers/dist/leaflet.awesome-markers.css",
-    "awesome_markers_font_css": "@fortawesome/fontawesome-free/css/all.min.css",
-    # Bootstrap 3 glyphicons only serve folium.Icon(prefix="glyphicon"), folium's default prefix.
-    # Our maps use prefix="fa" (Font Awesome, shipped above), and glyphicons are not on npm at a
-    # version folium names, so the link resolves to an empty local stylesheet instead of a CDN.
-    "glyphicons_css": EMPTY_CSS,
-    # folium links this from its GitHub repo but does not ship it in the wheel: we write it.
-    "awesome_rotate_css": ROTATE_CSS,
-    # plugins.MarkerCluster
-    "markerclusterjs": "leaflet.markercluster/dist/leaflet.markercluster.js",
-    "markerclustercss": "leaflet.markercluster/dist/MarkerCluster.css",
-    "markerclusterdefaultcss": "leaflet.markercluster/dist/MarkerCluster.Default.css",
-    # plugins.HeatMap: folium ships this file inside its own package.
-    "leaflet-heat.js": "folium/templates/leaflet_heat.min.js",
-    # plugins.TimestampedGeoJson
-    "jquery3.7.1": "jquery/dist/jquery.min.js",
-    # folium asks for jQuery UI 1.10.2, which predates jQuery 3 and is not on npm as a built file;
-    # 1.13.3 is the closest release that supports jQuery 3.7 (TimeDimension only needs core UI).
-    "jqueryui1.10.2": "jquery-ui/dist/jquery-ui.min.js",
-    # The npm package has no minified build; the source file is the same code.
-    "iso8601": "iso8601-js-period/iso8601.js",
-    "leaflet.timedimension": "leaflet-timedimension/dist/leaflet.timedimension.min.js",
-    "moment": "moment/min/moment.min.js",
-    # highlight.js styles code blocks; a time-dimension map has none. Nothing to load.
-    "highlight.js_css": EMPTY_CSS,
-    # Installed patched: its @font-face pulls Glyphicons from a CDN (see _patch_timedimension_css).
-    "leaflet.timedimension_css": "leaflet-timedimension/dist/leaflet.timedimension.control.css",
-    # plugins.Fullscreen: leaflet.fullscreen 3.0.0 on npm has no .min.js; same code unminified.
-    "Control.Fullscreen.js": "leaflet.fullscreen/Control.FullScreen.js",
-    "Control.FullScreen.css": "leaflet.fullscreen/Control.FullScreen.css",
 }
 
-
-def _folium_elements() -> tuple[type, ...]:
-    from folium import plugins
-
-    return (
-        folium.Map,
-        plugins.MarkerCluster,
-        plugins.HeatMap,
-        plugins.TimestampedGeoJson,
-        plugins.Fullscreen,
-    )
-
-
-FOLIUM_ELEMENTS: tuple[type, ...] = _folium_elements()
-
-# CDN URL (exactly as the installed folium writes it) -> file in vendor_dir, derived from the
-# classes above. A link folium adds that is not here makes localize() fail loudly.
+# CDN URL (exactly as the installed folium writes it) -> file in vendor_dir.
 ASSET_URLS: dict[str, str] = {
     url: ASSET_FILES[name]
-    for element in FOLIUM_ELEMENTS
-    for name, url in (*element.default_js, *element.default_css)
+    for name, url in (*folium.Map.default_js, *folium.Map.default_css)
     if name in ASSET_FILES
 }
+
+# Written by this module (no upstream package ships it), under vendor_dir.
+ICON_PATH_JS = "nkmap/leaflet-icon-path.js"
 
 
 @dataclass(frozen=True)
 class Source:
-    """Files or folders to copy from one package into ``vendor_dir/<package>/``.
+    """Files or folders to copy from an npm package in node_modules into vendor_dir/<package>/.
 
-    ``package`` is an npm package in ``node_modules`` or ``"folium"`` (the installed Python
-    package). Folders are copied whole: CSS reaches images and fonts by relative ``url()``.
+    Folders are copied whole: CSS reaches its images by relative ``url()``.
     """
 
     package: str
     paths: tuple[str, ...]
-    transform: dict[str, Callable[[str], str]] | None = None
-
-
-# Glyphicons Halflings code point -> Font Awesome 6 Free Solid code point with the same meaning.
-_GLYPH_TO_FA = {
-    "e071": "f04a",  # backward
-    "e072": "f04b",  # play
-    "e073": "f04c",  # pause
-    "e074": "f04d",  # stop
-    "e075": "f04e",  # forward
-    "e030": "f363",  # repeat -> loop
-    "e031": "f021",  # refresh -> arrows-rotate (loading)
-    "e141": "f625",  # dashboard -> gauge-high (speed)
-}
-
-
-def _patch_timedimension_css(css: str) -> str:
-    """Drop the CDN Glyphicons @font-face; draw the buttons with the local Font Awesome.
-
-    Font Awesome is always on the page: folium.Map links it for every map.
-    """
-    css, count = re.subn(r"@font-face\s*\{[^}]*Glyphicons Halflings[^}]*\}", "", css)
-    if count != 1:
-        raise AssetError(
-            "leaflet.timedimension.control.css: expected one Glyphicons @font-face to remove, "
-            f"found {count}; the package changed, review geo/assets.py"
-        )
-    css = re.sub(
-        r"""font-family:\s*["']Glyphicons Halflings["']\s*;""",
-        'font-family: "Font Awesome 6 Free"; font-weight: 900;',
-        css,
-    )
-    for glyph, fa in _GLYPH_TO_FA.items():
-        css = css.replace(f'"\\{glyph}"', f'"\\{fa}"')
-    return css
 
 
 SOURCES: tuple[Source, ...] = (
+    # dist/images: the layer control's and default marker's images, named by leaflet.css.
     Source("leaflet", ("dist/leaflet.js", "dist/leaflet.css", "dist/images", "LICENSE")),
-    Source("jquery", ("dist/jquery.min.js", "LICENSE.txt")),
-    Source(
-        "bootstrap",
-        ("dist/js/bootstrap.bundle.min.js", "dist/css/bootstrap.min.css", "LICENSE"),
-    ),
-    Source("@fortawesome/fontawesome-free", ("css/all.min.css", "webfonts", "LICENSE.txt")),
-    Source(
-        "leaflet.awesome-markers",
-        (
-            "dist/leaflet.awesome-markers.js",
-            "dist/leaflet.awesome-markers.css",
-            "dist/images",
-            "LICENSE",
-        ),
-    ),
-    Source(
-        "leaflet.markercluster",
-        (
-            "dist/leaflet.markercluster.js",
-            "dist/MarkerCluster.css",
-            "dist/MarkerCluster.Default.css",
-            "MIT-LICENCE.txt",
-        ),
-    ),
-    Source(
-        "leaflet-timedimension",
-        ("dist/leaflet.timedimension.min.js", "dist/leaflet.timedimension.control.css"),
-        transform={"dist/leaflet.timedimension.control.css": _patch_timedimension_css},
-    ),
-    Source("iso8601-js-period", ("iso8601.js",)),
-    Source("moment", ("min/moment.min.js", "LICENSE")),
-    Source("jquery-ui", ("dist/jquery-ui.min.js", "LICENSE.txt")),
-    Source(
-        "leaflet.fullscreen",
-        ("Control.FullScreen.js", "Control.FullScreen.css", "icon-fullscreen.svg", "LICENSE"),
-    ),
-    Source("folium", ("templates/leaflet_heat.min.js",)),
 )
-
-
-def _rotate_css() -> str:
-    # folium.Icon(angle=N) adds class "fa-rotate-N" to the icon; Font Awesome only defines 90/180/
-    # 270, so this supplies every whole degree (what folium's hosted stylesheet is for).
-    rules = [f".fa-rotate-{n}{{transform:rotate({n}deg)}}" for n in range(360)]
-    return (
-        "/* nkmap: rotation classes for folium.Icon(angle=...); written by geo/assets.py */\n"
-        ".awesome-marker i[class*='fa-rotate-']{display:inline-block}\n" + "\n".join(rules) + "\n"
-    )
-
 
 # Leaflet 1.9.3 guesses its default marker image folder from leaflet.css. st_folium appends the
 # stylesheets after running the scripts, so the guess falls back to the <link> href, drops
@@ -225,34 +92,17 @@ _ICON_PATH_JS = """/* nkmap: where Leaflet's default marker images are; written 
 })();
 """
 
-GENERATED: dict[str, Callable[[], str]] = {
-    ICON_PATH_JS: lambda: _ICON_PATH_JS,
-    EMPTY_CSS: lambda: (
-        "/* nkmap: intentionally empty. folium links a CDN stylesheet this app does not use\n"
-        "   (Bootstrap 3 glyphicons, highlight.js); see ASSET_URLS in geo/assets.py. */\n"
-    ),
-    ROTATE_CSS: _rotate_css,
-}
+GENERATED: dict[str, Callable[[], str]] = {ICON_PATH_JS: lambda: _ICON_PATH_JS}
 
-_OPTIONAL = {"LICENSE", "LICENSE.txt", "MIT-LICENCE.txt"}
-
-
-def _package_dir(package: str, settings: Settings) -> Path:
-    if package == "folium":
-        import folium  # the installed Python package ships some plugin files itself
-
-        return Path(folium.__file__).resolve().parent
-    return settings.root / "node_modules" / package
+_OPTIONAL = {"LICENSE"}
 
 
 def _check_package(source: Source, settings: Settings) -> Path:
     """The package's folder, after checking it is installed at the version package.json pins."""
-    pkg_dir = _package_dir(source.package, settings)
-    fix = f"run `npm ci` in {settings.root}" if source.package != "folium" else "reinstall folium"
+    pkg_dir = settings.root / "node_modules" / source.package
+    fix = f"run `npm ci` in {settings.root}"
     if not pkg_dir.is_dir():
         raise AssetError(f"web asset package {source.package!r} is not installed ({fix})")
-    if source.package == "folium":
-        return pkg_dir
     manifest = settings.root / "package.json"
     if manifest.is_file():
         wanted = json.loads(manifest.read_text("utf-8")).get("dependencies", {})
@@ -280,7 +130,7 @@ def _is_remote(ref: str) -> bool:
 
 
 def install(settings: Settings | None = None) -> list[Path]:
-    """Copy every vendor file the map needs from node_modules (and folium) into vendor_dir.
+    """Copy every vendor file the map needs from node_modules into vendor_dir.
 
     The new tree is built in a temporary folder next to ``vendor_dir`` and renamed into place,
     so a half-copied tree is never served. Returns the installed files (sorted).
@@ -307,16 +157,14 @@ def install(settings: Settings | None = None) -> list[Path]:
                 dest.parent.mkdir(parents=True, exist_ok=True)
                 if src.is_dir():
                     shutil.copytree(src, dest)
-                elif source.transform and rel in source.transform:
-                    dest.write_text(source.transform[rel](src.read_text("utf-8")), "utf-8")
                 else:
                     shutil.copy2(src, dest)
         for rel, make in GENERATED.items():
             (staging / rel).parent.mkdir(parents=True, exist_ok=True)
             (staging / rel).write_text(make(), "utf-8")
-        for rel in sorted(set(ASSET_URLS.values())):
+        for rel in sorted(set(ASSET_FILES.values())):
             if not (staging / rel).is_file():
-                raise AssetError(f"ASSET_URLS names {rel}, which no Source installs")
+                raise AssetError(f"ASSET_FILES names {rel}, which no Source installs")
         for css_file in staging.rglob("*.css"):
             remote = _remote_css_refs(css_file.read_text("utf-8"))
             if remote:
@@ -343,6 +191,17 @@ def _swap_into_place(staging: Path, vendor_dir: Path) -> None:
 
 # ---------------------------------------------------------------------------------------------
 # Pointing maps at the local copies
+
+
+def leaflet_only(leaflet_map: folium.Map) -> folium.Map:
+    """Drop every link folium.Map adds besides Leaflet's JS and CSS (on the instance only).
+
+    Call before the map is first rendered: a render copies the links into the page header,
+    where localize() would then refuse them.
+    """
+    leaflet_map.default_js = [(n, u) for n, u in leaflet_map.default_js if n in ASSET_FILES]
+    leaflet_map.default_css = [(n, u) for n, u in leaflet_map.default_css if n in ASSET_FILES]
+    return leaflet_map
 
 
 def _base_url(mode: Mode, settings: Settings) -> str:
@@ -385,25 +244,47 @@ def _local_path_of(url: str, settings: Settings) -> str | None:
     return None
 
 
+# The links folium.Map adds that nkmap does not load (jQuery, Bootstrap, Font Awesome,
+# awesome-markers, ...), read from folium so that the refusal can say where they come from.
+_MAP_EXTRAS = {n for n, _ in (*folium.Map.default_js, *folium.Map.default_css)} - set(ASSET_FILES)
+
+
+def _refuse(owner: str, name: str, url: str) -> AssetError:
+    if name in _MAP_EXTRAS:
+        fix = (
+            "folium.Map adds it by default, so call geo.assets.leaflet_only(map) before the map "
+            "is rendered or localized (build_map does)"
+        )
+    else:
+        fix = (
+            "draw with Leaflet alone, or self-host it: its npm package in package.json, "
+            "a Source and its name in ASSET_FILES (geo/assets.py)"
+        )
+    return AssetError(
+        f"{owner} links {name!r} from {url}: refused, nkmap's maps load only Leaflet from "
+        f"the self-hosted vendor folder (a CDN link is a blank map offline); {fix}"
+    )
+
+
 def localize(element: Any, mode: Mode = "served", settings: Settings | None = None) -> Any:
-    """Point every JS/CSS link of a folium map (or Figure) and its descendants at vendor_dir.
+    """Point the Leaflet links of a folium map (or Figure) and its descendants at vendor_dir.
 
     ``mode="served"``: URLs under ``settings.vendor_url`` (Streamlit static serving, st_folium).
     ``mode="file"``: ``file://`` URLs into ``settings.vendor_dir`` (an HTML file opened locally).
     Sets instance-level ``default_js`` / ``default_css``; folium's class attributes are left
-    alone. Idempotent. Raises AssetError naming the element class and the URL for any link that
-    has no local copy. Returns the element.
+    alone. Idempotent. Returns the element.
+
+    Raises AssetError, naming the element and the link, for any link that is not Leaflet's
+    (for folium.Map's own extras: call :func:`leaflet_only` first), and for a ``folium.Icon``,
+    which draws with awesome-markers and Font Awesome.
     """
     settings = settings or get_settings()
     base = _base_url(mode, settings)
 
-    def local(node: Any, url: str) -> str:
+    def local(owner: str, name: str, url: str) -> str:
         rel = _local_path_of(url, settings)
         if rel is None:
-            raise AssetError(
-                f"{type(node).__name__} links {url}, which has no local copy; "
-                "add it to ASSET_FILES in geo/assets.py"
-            )
+            raise _refuse(owner, name, url)
         return f"{base}/{rel}"
 
     roots = [element]
@@ -413,16 +294,24 @@ def localize(element: Any, mode: Mode = "served", settings: Settings | None = No
     maps = []
     for root in roots:
         for node in _walk(root):
+            owner = type(node).__name__
             if isinstance(node, folium.Map):
                 maps.append(node)
+            if isinstance(node, folium.Icon):
+                raise AssetError(
+                    "folium.Icon draws with Leaflet.awesome-markers, Font Awesome and Bootstrap, "
+                    "which nkmap's maps do not load; use folium.DivIcon or folium.CircleMarker"
+                )
             for attr in ("default_js", "default_css"):
                 links = getattr(node, attr, None)
                 if links:
-                    setattr(node, attr, [(name, local(node, url)) for name, url in links])
-            # Links already rendered into a Figure header (a map rendered before localize()).
-            url = getattr(node, "url", None)
-            if type(node).__name__ in {"JavascriptLink", "CssLink"} and isinstance(url, str):
-                node.url = local(node, url)
+                    setattr(node, attr, [(n, local(owner, n, url)) for n, url in links])
+            # Links already rendered into a Figure's header (a map rendered before localize()).
+            header = getattr(node, "header", None)
+            for n, link in getattr(header, "_children", {}).items():
+                url = getattr(link, "url", None)
+                if type(link).__name__ in {"JavascriptLink", "CssLink"} and isinstance(url, str):
+                    link.url = local(f"{type(link).__name__} in the page header", n, url)
     for leaflet_map in maps:
         icon_path = _LeafletIconPath()
         icon_path.default_js = [("nkmap_leaflet_icon_path", f"{base}/{ICON_PATH_JS}")]
@@ -464,9 +353,6 @@ def _data_uri(path: Path) -> str:
 
 def _inline_css(css_path: Path, vendor_dir: Path) -> str:
     css = css_path.read_text("utf-8")
-    # Browsers use the first font format they support; every browser we target takes woff2,
-    # so the TrueType fallbacks would only triple the size of the export.
-    css = re.sub(r""",\s*url\([^)]*\.ttf\)\s*format\(["']truetype["']\)""", "", css)
 
     def replace(match: re.Match[str]) -> str:
         ref = match.group(2).strip()
@@ -538,7 +424,7 @@ def external_refs(html: str) -> list[str]:
 
 
 def offline_html(element: Any, settings: Settings | None = None) -> str:
-    """A self-contained HTML document of the map: every JS/CSS inlined, fonts/images as data:.
+    """A self-contained HTML document of the map: every JS/CSS inlined, images as data: URIs.
 
     Localizes the map (mode "served") as a side effect. Raises AssetError if a vendor file is
     missing (run ``python -m geo.assets install``) or if anything would still be fetched from

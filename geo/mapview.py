@@ -571,13 +571,12 @@ def build_map(
         control_scale=True,
         prefer_canvas=True,
     )
-    # folium drops max_zoom when tiles=None; MarkerCluster then throws (DESIGN.md trap).
+    # folium drops max_zoom when tiles=None (DESIGN.md trap): set it on the options.
     m.options["max_zoom"] = MAX_ZOOM
     # Only Leaflet: folium also loads jQuery, Bootstrap, Font Awesome and awesome-markers,
     # which nothing here uses; inlined in a snapshot page they were 2.3 MB of its 2.4 MB, and
     # parsing them (and waiting for their fonts) most of a PNG export's drawing time.
-    m.default_js = [(n, u) for n, u in m.default_js if n == "leaflet"]
-    m.default_css = [(n, u) for n, u in m.default_css if n == "leaflet_css"]
+    assets.leaflet_only(m)
     BasemapStyle().add_to(m)
     if web_tiles:
         folium.TileLayer("OpenStreetMap", name="OpenStreetMap (online)", overlay=False).add_to(m)

@@ -43,40 +43,42 @@ def polygon() -> dict:
     }
 
 
-def full_map() -> folium.Map:
-    """A map with every element type whose assets we self-host."""
-    m = folium.Map(location=[39.8, 46.75], zoom_start=8, tiles=None)
-    m.options["max_zoom"] = 18  # tiles=None drops max_zoom; MarkerCluster needs it (DESIGN.md)
-    cluster = plugins.MarkerCluster().add_to(m)
-    folium.Marker([39.82, 46.75], icon=folium.Icon(prefix="fa", icon="info", angle=30)).add_to(
-        cluster
-    )
-    folium.Marker([39.76, 46.75]).add_to(m)
-    plugins.HeatMap([[39.8, 46.7, 1.0], [39.9, 46.8, 0.5]]).add_to(m)
-    plugins.Fullscreen().add_to(m)
-    plugins.TimestampedGeoJson(
-        {
-            "type": "FeatureCollection",
-            "features": [
-                {
-                    "type": "Feature",
-                    "geometry": {"type": "Point", "coordinates": [46.75, 39.8]},
-                    "properties": {"times": ["2020-09-27", "2020-11-10"]},
-                }
-            ],
-        }
+def app_like_map() -> folium.Map:
+    """A map made of what nkmap's maps use: Leaflet alone (as geo.mapview.build_map draws)."""
+    m = assets.leaflet_only(folium.Map(location=[39.8, 46.75], zoom_start=8, tiles=None))
+    folium.GeoJson(polygon(), name="area").add_to(m)
+    folium.CircleMarker([39.9, 46.9], radius=6).add_to(m)
+    folium.Marker(
+        [39.82, 46.75],
+        icon=folium.DivIcon(html='<div class="nk-label">Stepanakert</div>', icon_size=(0, 0)),
     ).add_to(m)
-    folium.GeoJson(polygon()).add_to(m)
+    folium.Marker([39.76, 46.75]).add_to(m)  # Leaflet's default icon image
+    folium.LayerControl().add_to(m)  # its toggle is leaflet.css's images/layers.png
     return m
 
 
-def test_install_provides_every_file_in_the_table(settings: Settings) -> None:
+def test_install_provides_leaflet_and_nothing_else(settings: Settings) -> None:
+    files = {p.relative_to(settings.vendor_dir).as_posix() for p in assets.install(settings)}
+    assert files == {
+        "leaflet/LICENSE",
+        "leaflet/dist/leaflet.js",
+        "leaflet/dist/leaflet.css",
+        *(
+            f"leaflet/dist/images/{name}.png"
+            for name in ("layers", "layers-2x", "marker-icon", "marker-icon-2x", "marker-shadow")
+        ),
+        assets.ICON_PATH_JS,
+    }
     for url, rel in assets.ASSET_URLS.items():
         assert (settings.vendor_dir / rel).is_file(), f"{url} -> {rel} not installed"
-    # Relative url() targets travel with their CSS.
-    assert (settings.vendor_dir / "leaflet/dist/images/marker-icon.png").is_file()
-    assert (settings.vendor_dir / "@fortawesome/fontawesome-free/webfonts").is_dir()
-    assert (settings.vendor_dir / "leaflet.awesome-markers/dist/images/markers-soft.png").is_file()
+
+
+def test_asset_urls_are_folium_maps_leaflet_at_the_pinned_version() -> None:
+    pinned = json.loads((REPO_ROOT / "package.json").read_text("utf-8"))["dependencies"]
+    assert sorted(assets.ASSET_URLS.values()) == sorted(assets.ASSET_FILES.values())
+    for url in assets.ASSET_URLS:
+        # folium and package.json must agree on the Leaflet version, or the copy is not its own.
+        assert f"leaflet@{pinned['leaflet']}/" in url, url
 
 
 def test_install_replaces_the_tree_and_leaves_no_temp_dirs(settings: Settings) -> None:
@@ -98,26 +100,28 @@ def test_install_without_node_modules_names_package_and_npm_ci(tmp_path: Path) -
 
 
 def test_no_installed_stylesheet_loads_from_the_internet(settings: Settings) -> None:
-    for css in settings.vendor_dir.rglob("*.css"):
-        text = css.read_text("utf-8")
-        assert not EXTERNAL_RE.search(text), css
-    timedimension = (
-        settings.vendor_dir
-        / assets.ASSET_URLS[
-            "https://cdn.jsdelivr.net/npm/leaflet-timedimension@1.1.1/dist/leaflet.timedimension.control.css"
-        ]
-    )
-    text = timedimension.read_text("utf-8")
-    assert "bootstrapcdn" not in text
-    assert "Glyphicons" not in text
-    assert '"Font Awesome 6 Free"' in text
+    stylesheets = list(settings.vendor_dir.rglob("*.css"))
+    assert stylesheets
+    for css in stylesheets:
+        assert not EXTERNAL_RE.search(css.read_text("utf-8")), css
 
 
-def test_localize_leaves_no_cdn_link_in_rendered_map(settings: Settings) -> None:
-    m = assets.localize(full_map(), settings=settings)
+def test_leaflet_only_keeps_leaflet_and_leaves_folium_map_class_alone() -> None:
+    class_js, class_css = list(folium.Map.default_js), list(folium.Map.default_css)
+    m = assets.leaflet_only(folium.Map(tiles=None))
+    assert [n for n, _ in m.default_js] == ["leaflet"]
+    assert [n for n, _ in m.default_css] == ["leaflet_css"]
+    assert folium.Map.default_js == class_js and folium.Map.default_css == class_css
+    assert len(folium.Map().default_js) > 1
+
+
+def test_localize_leaves_only_self_hosted_leaflet_in_rendered_map(settings: Settings) -> None:
+    m = assets.localize(app_like_map(), settings=settings)
     html = m.get_root().render()
     links = LINK_RE.findall(html)
-    assert len(links) >= 20
+    assert sorted(url[len(settings.vendor_url) + 1 :] for url in links) == sorted(
+        [*assets.ASSET_FILES.values(), assets.ICON_PATH_JS]
+    )
     for url in links:
         assert url.startswith(settings.vendor_url + "/"), url
         assert (settings.vendor_dir / url[len(settings.vendor_url) + 1 :]).is_file(), url
@@ -127,8 +131,7 @@ def test_localize_leaves_no_cdn_link_in_rendered_map(settings: Settings) -> None
 
 def test_localize_is_idempotent_and_leaves_folium_classes_alone(settings: Settings) -> None:
     class_js = list(folium.Map.default_js)
-    class_css = list(plugins.MarkerCluster.default_css)
-    m = full_map()
+    m = app_like_map()
     m.get_root().render()  # rendered once with CDN links before localizing: must not matter
     assets.localize(m, settings=settings)
     first = LINK_RE.findall(m.get_root().render())
@@ -138,13 +141,14 @@ def test_localize_is_idempotent_and_leaves_folium_classes_alone(settings: Settin
     assert "cdn" not in " ".join(first)
     assert sum(url.endswith(assets.ICON_PATH_JS) for url in first) == 1
     assert folium.Map.default_js == class_js
-    assert plugins.MarkerCluster.default_css == class_css
     assert folium.Map().default_js[0][1].startswith("https://")
 
 
 def test_localize_file_mode_points_into_vendor_dir(settings: Settings) -> None:
-    m = assets.localize(full_map(), mode="file", settings=settings)
-    for url in LINK_RE.findall(m.get_root().render()):
+    m = assets.localize(app_like_map(), mode="file", settings=settings)
+    links = LINK_RE.findall(m.get_root().render())
+    assert len(links) == 3
+    for url in links:
         assert url.startswith(settings.vendor_dir.resolve().as_uri() + "/"), url
 
 
@@ -152,14 +156,56 @@ def test_localize_unknown_url_names_element_and_url(settings: Settings) -> None:
     class Gadget(JSCSSMixin):
         default_js = [("gadget", "https://cdn.example.invalid/gadget.js")]
 
-    m = folium.Map(tiles=None)
+    m = app_like_map()
     m.add_child(Gadget())
-    with pytest.raises(AssetError, match=r"Gadget.*https://cdn\.example\.invalid/gadget\.js"):
+    with pytest.raises(
+        AssetError, match=r"Gadget links 'gadget' from https://cdn\.example\.invalid/gadget\.js"
+    ) as err:
+        assets.localize(m, settings=settings)
+    assert "only Leaflet" in str(err.value) and "package.json" in str(err.value)
+
+
+def test_localize_refuses_folium_maps_extras_and_says_how_to_drop_them(
+    settings: Settings,
+) -> None:
+    with pytest.raises(
+        AssetError, match=r"Map links 'jquery' from https://\S*jquery.*only Leaflet"
+    ):
+        assets.localize(folium.Map(tiles=None), settings=settings)
+    # Rendered before leaflet_only(): the extras already sit in the page header.
+    m = folium.Map(tiles=None)
+    m.get_root().render()
+    assets.leaflet_only(m)
+    with pytest.raises(AssetError, match=r"in the page header links 'jquery'.*leaflet_only"):
+        assets.localize(m, settings=settings)
+
+
+@pytest.mark.parametrize(
+    "plugin",
+    [
+        lambda: plugins.MarkerCluster(),
+        lambda: plugins.HeatMap([[39.8, 46.7, 1.0]]),
+        lambda: plugins.Fullscreen(),
+        lambda: plugins.TimestampedGeoJson({"type": "FeatureCollection", "features": []}),
+    ],
+    ids=["MarkerCluster", "HeatMap", "Fullscreen", "TimestampedGeoJson"],
+)
+def test_localize_refuses_the_plugins_the_app_dropped(settings: Settings, plugin) -> None:
+    m = app_like_map()
+    element = plugin().add_to(m)
+    with pytest.raises(AssetError, match=rf"^{type(element).__name__} links '.*only Leaflet"):
+        assets.localize(m, settings=settings)
+
+
+def test_localize_refuses_folium_icon_which_needs_awesome_markers(settings: Settings) -> None:
+    m = app_like_map()
+    folium.Marker([39.8, 46.7], icon=folium.Icon(prefix="fa", icon="info")).add_to(m)
+    with pytest.raises(AssetError, match=r"folium\.Icon.*awesome-markers.*DivIcon"):
         assets.localize(m, settings=settings)
 
 
 def test_offline_html_is_self_contained_and_carries_leaflet(settings: Settings) -> None:
-    html = assets.offline_html(full_map(), settings=settings)
+    html = assets.offline_html(app_like_map(), settings=settings)
     # Script bodies hold strings such as Leaflet's attribution link; they load nothing.
     markup_and_css = re.sub(r"(?is)<script>.*?</script>", "<script></script>", html)
     assert not EXTERNAL_RE.search(markup_and_css), EXTERNAL_RE.search(markup_and_css)
@@ -168,14 +214,14 @@ def test_offline_html_is_self_contained_and_carries_leaflet(settings: Settings) 
     leaflet_js = (settings.vendor_dir / "leaflet/dist/leaflet.js").read_text("utf-8")
     assert "Leaflet 1.9.3, a JS library for interactive maps" in html
     assert leaflet_js.splitlines()[4][:2000] in html
-    assert "data:font/woff2;base64," in html  # Font Awesome fonts inlined
-    assert "data:image/png;base64," in html  # Leaflet / awesome-markers images inlined
+    assert "data:image/png;base64," in html  # leaflet.css images and default icon inlined
     assert not re.search(r"(?i)<script[^>]*\bsrc=", html)
     assert not re.search(r"(?i)<link[^>]*rel=.stylesheet", html)
+    assert len(html) < 400_000  # Leaflet only: no jQuery, Bootstrap or Font Awesome inlined
 
 
 def test_offline_html_refuses_a_map_that_still_loads_remote_code(settings: Settings) -> None:
-    m = full_map()
+    m = app_like_map()
     m.get_root().header.add_child(folium.JavascriptLink("https://cdn.example.invalid/x.js"))
     with pytest.raises(AssetError, match="cdn.example.invalid"):
         assets.offline_html(m, settings=settings)
@@ -207,6 +253,8 @@ def test_lockfile_pins_exact_versions_from_the_registry_only() -> None:
     lock = json.loads((REPO_ROOT / "package-lock.json").read_text("utf-8"))
     assert manifest["private"] is True
     wanted = manifest["dependencies"]
+    # Every pinned package is copied into vendor_dir, and nothing else is pinned.
+    assert set(wanted) == {source.package for source in assets.SOURCES}
     assert all(re.fullmatch(r"\d+\.\d+\.\d+", v) for v in wanted.values()), wanted
     packages = lock["packages"]
     for name, version in wanted.items():

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 from playwright.sync_api import Page
 
+from geo import assets
 from geo.assets import offline_html
 from geo.eventlayer import EventData, EventsLayer, event_payload
 from geo.mapview import build_map
@@ -56,7 +57,7 @@ def _map_point(page: Page, lat: float, lon: float) -> tuple[float, float]:
 
 
 def test_many_events_in_view_are_drawn_as_cells_that_zoom_in(page: Page):
-    m = folium.Map(location=(39.9, 46.7), zoom_start=8, tiles=None)
+    m = assets.leaflet_only(folium.Map(location=(39.9, 46.7), zoom_start=8, tiles=None))
     data = EventData(event_payload(_events(3000)))
     data.add_to(m)
     EventsLayer(data, "Events", aggregate_above=500).add_to(m)

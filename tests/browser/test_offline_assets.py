@@ -13,7 +13,6 @@ from pathlib import Path
 
 import folium
 import pytest
-from folium import plugins
 from playwright.sync_api import Page, Route
 
 from geo import assets
@@ -28,10 +27,11 @@ DEMO_APP = textwrap.dedent(
     import folium
     from streamlit_folium import st_folium
 
-    from geo.assets import localize
+    from geo.assets import leaflet_only, localize
 
-    m = folium.Map(location=[39.8, 46.75], zoom_start=8, tiles=None)
-    m.options["max_zoom"] = 18
+    # What nkmap's maps are made of: Leaflet alone (GeoJSON, circles, DivIcon labels, the
+    # layer control), as geo.mapview.build_map draws them.
+    m = leaflet_only(folium.Map(location=[39.8, 46.75], zoom_start=8, tiles=None))
     folium.GeoJson(
         {
             "type": "Feature",
@@ -43,16 +43,25 @@ DEMO_APP = textwrap.dedent(
                 ],
             },
         },
+        name="area",
         style_function=lambda f: {"color": "#b2182b", "weight": 3, "fillOpacity": 0.3},
     ).add_to(m)
+    folium.CircleMarker([39.9, 46.9], radius=8, color="#2166ac").add_to(m)
     folium.Marker(
-        [39.82, 46.75], icon=folium.Icon(prefix="fa", icon="info", color="red")
+        [39.82, 46.75],
+        icon=folium.DivIcon(html='<div class="nk-label">Stepanakert</div>', icon_size=(0, 0)),
     ).add_to(m)
     folium.Marker([39.7, 46.6]).add_to(m)  # Leaflet's default icon image
+    folium.LayerControl(collapsed=True).add_to(m)  # toggle: leaflet.css's images/layers.png
     localize(m)
     st_folium(m, height=400, returned_objects=[])
     """
 )
+
+# The collapsed layer control's icon: a background image that leaflet.css names.
+LAYERS_ICON = "getComputedStyle(document.querySelector('.leaflet-control-layers-toggle'))"
+DEFAULT_ICON_LOADED = """() => [...document.querySelectorAll('img.leaflet-marker-icon')]
+                           .some(img => img.complete && img.naturalWidth > 0)"""
 
 CONFIG = textwrap.dedent(
     """
@@ -94,7 +103,7 @@ def test_static_serving_gives_js_and_css_their_mimetypes(page: Page, demo_url: s
     for rel, mime in [
         ("leaflet/dist/leaflet.js", "javascript"),
         ("leaflet/dist/leaflet.css", "text/css"),
-        ("@fortawesome/fontawesome-free/webfonts/fa-solid-900.woff2", "font/woff2"),
+        ("leaflet/dist/images/layers.png", "image/png"),
     ]:
         response = page.request.get(f"{demo_url}/app/static/vendor/{rel}")
         assert response.status == 200, rel
@@ -108,20 +117,23 @@ def test_st_folium_map_draws_from_self_hosted_assets(
     frame = wait_for_map(page)
     assert frame != page.main_frame  # st_folium draws inside its component iframe
     assert frame.locator(".leaflet-container").first.is_visible()
-    assert frame.locator(".leaflet-overlay-pane path").count() >= 1
+    assert frame.locator(".leaflet-overlay-pane path").count() >= 2  # polygon and circle
     box = frame.locator(".leaflet-overlay-pane path").first.bounding_box()
     assert box and box["width"] > 50 and box["height"] > 50
-    assert frame.locator(".awesome-marker .fa-info").count() == 1
-    frame.wait_for_function(
-        "() => document.fonts.check('900 16px \"Font Awesome 6 Free\"')", timeout=10_000
-    )
+    assert frame.locator(".nk-label").inner_text() == "Stepanakert"
     assert any("/app/static/vendor/leaflet/dist/leaflet.js" in u for u in page_log.requests)
-    # Regression: Leaflet guessed ".../leaflet/distmarker-icon.png" inside st_folium.
+    # Leaflet only: none of folium's other defaults reached the page.
+    assert frame.evaluate("() => [typeof window.jQuery, typeof L.AwesomeMarkers]") == [
+        "undefined",
+        "undefined",
+    ]
     frame.wait_for_function(
-        """() => [...document.querySelectorAll('img.leaflet-marker-icon')]
-                 .some(img => img.complete && img.naturalWidth > 0)""",
+        """() => performance.getEntriesByType('resource')
+                 .some(e => e.name.endsWith('/vendor/leaflet/dist/images/layers.png'))""",
         timeout=10_000,
     )
+    # Regression: Leaflet guessed ".../leaflet/distmarker-icon.png" inside st_folium.
+    frame.wait_for_function(DEFAULT_ICON_LOADED, timeout=10_000)
     path = save_screenshot(page, "offline-assets-st-folium")
     assert path.stat().st_size > 10_000
     assert page_log.offsite_requests == []
@@ -132,8 +144,7 @@ def test_st_folium_map_draws_from_self_hosted_assets(
 def test_offline_html_draws_with_the_network_off(
     page: Page, page_log: PageLog, vendor_installed: Path, tmp_path: Path
 ) -> None:
-    m = folium.Map(location=[39.8, 46.75], zoom_start=8, tiles=None)
-    m.options["max_zoom"] = 18
+    m = assets.leaflet_only(folium.Map(location=[39.8, 46.75], zoom_start=8, tiles=None))
     folium.GeoJson(
         {
             "type": "Feature",
@@ -142,25 +153,16 @@ def test_offline_html_draws_with_the_network_off(
                 "type": "LineString",
                 "coordinates": [[46.4, 39.5], [47.1, 40.1]],
             },
-        }
+        },
+        name="line",
     ).add_to(m)
-    cluster = plugins.MarkerCluster().add_to(m)
-    folium.Marker([39.9, 46.9], icon=folium.Icon(prefix="fa", icon="flag")).add_to(cluster)
+    folium.CircleMarker([39.9, 46.9], radius=8).add_to(m)
+    folium.Marker(
+        [39.82, 46.75],
+        icon=folium.DivIcon(html='<div class="nk-label">Stepanakert</div>', icon_size=(0, 0)),
+    ).add_to(m)
     folium.Marker([39.7, 46.6]).add_to(m)  # Leaflet's default icon, from a data: URI
-    plugins.Fullscreen().add_to(m)
-    plugins.HeatMap([[39.8, 46.7, 1.0]]).add_to(m)
-    plugins.TimestampedGeoJson(
-        {
-            "type": "FeatureCollection",
-            "features": [
-                {
-                    "type": "Feature",
-                    "geometry": {"type": "Point", "coordinates": [46.75, 39.8]},
-                    "properties": {"times": ["2020-09-27", "2020-11-10"]},
-                }
-            ],
-        }
-    ).add_to(m)
+    folium.LayerControl(collapsed=True).add_to(m)
     html_path = tmp_path / "map.html"
     html_path.write_text(assets.offline_html(m), "utf-8")
 
@@ -175,17 +177,12 @@ def test_offline_html_draws_with_the_network_off(
     page.goto(html_path.as_uri())
     frame = wait_for_map(page)
     assert frame == page.main_frame
-    assert frame.locator(".leaflet-overlay-pane path").count() >= 1
-    assert page.locator(".leaflet-bar-timecontrol").count() == 1
-    assert page.locator(".leaflet-control-zoom-fullscreen").count() == 1
-    default_icon_ok = page.evaluate(
-        """() => [...document.querySelectorAll('img.leaflet-marker-icon')]
-                 .some(img => img.complete && img.naturalWidth > 0)"""
+    assert frame.locator(".leaflet-overlay-pane path").count() >= 2  # line and circle
+    assert page.locator(".nk-label").inner_text() == "Stepanakert"
+    assert page.evaluate(f"() => {LAYERS_ICON}.backgroundImage").startswith(
+        'url("data:image/png;base64,'
     )
-    assert default_icon_ok
-    page.wait_for_function(
-        "() => document.fonts.check('900 16px \"Font Awesome 6 Free\"')", timeout=10_000
-    )
+    assert page.evaluate(DEFAULT_ICON_LOADED)
     save_screenshot(page, "offline-assets-html")
     assert fetched == []
     assert page_log.offsite_requests == []
