@@ -10,12 +10,13 @@ import datetime as dt
 import json
 from functools import lru_cache
 from pathlib import Path
-
-import geopandas as gpd
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from geo.errors import InputError, LayerError
 from geo.settings import Settings, get_settings
+
+if TYPE_CHECKING:  # geopandas and pandas load in functions: `nkmap geocode` needs neither
+    import geopandas as gpd
 
 LAYER_NAMES: tuple[str, ...] = (
     "countries",
@@ -43,6 +44,9 @@ def layer_path(name: str, settings: Settings | None = None) -> Path:
 
 @lru_cache(maxsize=32)
 def _read(path: Path, mtime_ns: int) -> gpd.GeoDataFrame:
+    import geopandas as gpd
+    import pandas as pd
+
     gdf = gpd.read_file(path, engine="pyogrio")
     if gdf.crs is None or gdf.crs.to_epsg() != 4326:
         raise LayerError(f"{path.name}: expected EPSG:4326, found {gdf.crs}")
@@ -75,6 +79,8 @@ def parse_date(value: str | dt.date) -> dt.date:
 
 def valid_on(gdf: gpd.GeoDataFrame, day: str | dt.date) -> gpd.GeoDataFrame:
     """The features of `gdf` valid on `day`; a layer without validity columns is returned whole."""
+    import pandas as pd
+
     if "valid_from" not in gdf and "valid_to" not in gdf:
         return gdf
     ts = pd.Timestamp(parse_date(day))
