@@ -14,13 +14,11 @@ ordinary `Resolution(best=None)` (cached). Nothing here touches the network at i
 from __future__ import annotations
 
 import json
-import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import closing, contextmanager
+from contextlib import contextmanager
 from dataclasses import asdict
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
@@ -112,57 +110,21 @@ NOMINATIM_LIMITER = RateLimiter(min_interval=1.0)
 
 
 class GeocodeCache:
-    """Persistent answers, keyed by (provider, normalised query, country), in one SQLite file.
-
-    WAL mode so readers never block the writer; each write is a single atomic upsert. Only real
-    answers are stored (a place or a no-match), never errors.
-    """
-
-    _SCHEMA = """
-        CREATE TABLE IF NOT EXISTS geocode_cache (
-            provider   TEXT NOT NULL,
-            query      TEXT NOT NULL,
-            country    TEXT NOT NULL DEFAULT '',
-            result     TEXT NOT NULL,
-            fetched_at TEXT NOT NULL,
-            PRIMARY KEY (provider, query, country)
-        )
-    """
+    """Persistent answers (geo.store.kvcache), keyed by (provider, normalised query, country).
+    Only real answers are stored (a place or a no-match), never errors."""
 
     def __init__(self, path: Path) -> None:
-        self.path = Path(path)
-        self._ready = False
-        self._ready_lock = threading.Lock()
+        from geo.store.kvcache import AnswerCache
 
-    def _connect(self) -> sqlite3.Connection:
-        with self._ready_lock:
-            if not self._ready:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-                with closing(sqlite3.connect(self.path, timeout=30)) as conn:
-                    conn.execute("PRAGMA journal_mode=WAL")
-                    conn.execute(self._SCHEMA)
-                    conn.commit()
-                self._ready = True
-        return sqlite3.connect(self.path, timeout=30)
+        self.path = Path(path)
+        self._answers = AnswerCache(self.path)
 
     def get(self, provider: str, query: str, country: str) -> Resolution | None:
-        with closing(self._connect()) as conn:
-            row = conn.execute(
-                "SELECT result FROM geocode_cache WHERE provider = ? AND query = ? AND country = ?",
-                (provider, query, country),
-            ).fetchone()
-        return _resolution_from_json(row[0]) if row else None
+        text = self._answers.get(provider, query, country)
+        return _resolution_from_json(text) if text is not None else None
 
     def put(self, provider: str, query: str, country: str, resolution: Resolution) -> None:
-        fetched_at = datetime.now(UTC).isoformat(timespec="seconds")
-        with closing(self._connect()) as conn, conn:  # `with conn`: one transaction
-            conn.execute(
-                "INSERT INTO geocode_cache (provider, query, country, result, fetched_at) "
-                "VALUES (?, ?, ?, ?, ?) "
-                "ON CONFLICT (provider, query, country) DO UPDATE SET "
-                "result = excluded.result, fetched_at = excluded.fetched_at",
-                (provider, query, country, _resolution_to_json(resolution), fetched_at),
-            )
+        self._answers.put(provider, query, country, _resolution_to_json(resolution))
 
 
 def _resolution_to_json(r: Resolution) -> str:

@@ -22,6 +22,7 @@ from geo import gazetteer
 from geo.gazetteer import NameIndex, candidates, resolve
 from geo.names import find_alias
 from geo.settings import Settings
+from geo.store import gazetteer_index
 
 REPO = Path(__file__).resolve().parent.parent
 NAMES = (
@@ -60,14 +61,14 @@ class ScanIndex:
     def cities(self, kind, rows):
         if kind == 2:
             return {
-                i: gazetteer._City(
+                i: gazetteer_index.City(
                     r["name"], float(r["lat"]), float(r["lon"]), r["cc"], None, None, r["admin1"]
                 )
                 for i in rows
                 for r in [self.c1000[i]]
             }
         return {
-            i: gazetteer._City(
+            i: gazetteer_index.City(
                 c["name"],
                 c["latitude"],
                 c["longitude"],
@@ -139,7 +140,7 @@ def test_answers_are_the_same_from_a_cold_cache_a_warm_cache_and_the_source_file
 # ------------------------------------------------- building, reusing, rejecting: tiny data
 
 
-def _tiny() -> gazetteer._Sources:
+def _tiny() -> gazetteer_index.Sources:
     city500 = [
         (0, 11, "Alpha", 40.25, 46.5, "AZ", 1200, "07"),
         (1, 12, "Beta", 40.75, 45.125, "AM", 0, ""),
@@ -154,7 +155,7 @@ def _tiny() -> gazetteer._Sources:
         yield "beta", 0, 1
         yield "gamma", 2, 0
 
-    return gazetteer._Sources(city500, city1000, names)
+    return gazetteer_index.Sources(city500, city1000, names)
 
 
 @pytest.fixture
@@ -184,8 +185,8 @@ def test_first_use_builds_the_file_and_later_uses_only_read_it(tmp_path, tiny):
     assert not second.built and tiny["reads"] == 1
     hits, c500, c1000 = _alpha(second)
     assert hits == {0: {0: {"alpha"}}, 1: {0: {"a"}}, 2: {0: {"gamma"}}}
-    assert c500[0] == gazetteer._City("Alpha", 40.25, 46.5, "AZ", 1200, 11, "07")
-    assert c1000[0] == gazetteer._City("Gamma", 39.5, 46.75, "AZ", None, None, "Karabakh")
+    assert c500[0] == gazetteer_index.City("Alpha", 40.25, 46.5, "AZ", 1200, 11, "07")
+    assert c1000[0] == gazetteer_index.City("Gamma", 39.5, 46.75, "AZ", None, None, "Karabakh")
     assert second.matches({""}) == {0: {}, 1: {}, 2: {}}  # empty names were never indexed
     assert second.matches({"\udcff"}) == {0: {}, 1: {}, 2: {}}  # not UTF-8: matches nothing
     assert list(tmp_path.joinpath("var").iterdir()) == [path]  # no temp files left
@@ -262,11 +263,11 @@ def test_a_damaged_file_is_rejected_and_rebuilt(tmp_path, tiny, damage):
     path = tmp_path / "gazetteer.sqlite"
     NameIndex(path)
     damage(path)
-    assert gazetteer._open_cache(path, "v1") is None
+    assert gazetteer_index._open_cache(path, "v1") is None
     again = NameIndex(path)
     assert again.built and tiny["reads"] == 2
     assert _alpha(again)[1][0].name == "Alpha"
-    assert gazetteer._open_cache(path, "v1") is not None  # the rebuilt file is whole
+    assert gazetteer_index._open_cache(path, "v1") is not None  # the rebuilt file is whole
 
 
 def test_damage_found_while_answering_rebuilds_and_answers(tmp_path, tiny):
@@ -305,9 +306,9 @@ def test_a_build_that_fails_halfway_leaves_the_old_file_and_no_temp_file(
         conn.commit()
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(gazetteer, "_fill", fail_halfway)
+    monkeypatch.setattr(gazetteer_index, "_fill", fail_halfway)
     with pytest.raises(RuntimeError, match="disk on fire"):
-        gazetteer._write_cache(path, "v2", _tiny())
+        gazetteer_index._write_cache(path, "v2", _tiny())
     assert path.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["gazetteer.sqlite"]
 

@@ -6,42 +6,44 @@ writes SQL. Every write is one transaction and one batch; readers never take the
 
 from __future__ import annotations
 
-import datetime as dt
+import importlib
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Protocol
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any, Protocol
 
 from geo.settings import Settings, get_settings
-from geo.store.hashing import content_hash, content_hashes
-from geo.store.records import (
-    ApplyResult,
-    Batch,
-    BatchInfo,
-    Record,
-    RecordFrame,
-    UserRecord,
-    typed_frame,
-)
-from geo.store.sqlite import ROLES, SCHEMA_VERSION, SQLiteStore
 
-__all__ = [
-    "ROLES",
-    "SCHEMA_VERSION",
-    "ApplyResult",
-    "Batch",
-    "BatchInfo",
-    "EventStore",
-    "Record",
-    "RecordFrame",
-    "SQLiteStore",
-    "UserRecord",
-    "content_hash",
-    "content_hashes",
-    "open_store",
-    "typed_frame",
-]
+if TYPE_CHECKING:
+    import datetime as dt
+
+    import pandas as pd
+
+    from geo.store.records import ApplyResult, Batch, BatchInfo, Record
+    from geo.store.sqlite import SQLiteStore
+
+# Loaded on first use (PEP 562): `geo.store.gazetteer_index` and the geocoders' cache must not
+# pull in pandas and pyarrow with the event store.
+_LAZY = {
+    "content_hash": "hashing",
+    "content_hashes": "hashing",
+    "ApplyResult": "records",
+    "Batch": "records",
+    "BatchInfo": "records",
+    "Record": "records",
+    "RecordFrame": "records",
+    "UserRecord": "records",
+    "typed_frame": "records",
+    "ROLES": "sqlite",
+    "SCHEMA_VERSION": "sqlite",
+    "SQLiteStore": "sqlite",
+}
+__all__ = [*_LAZY, "EventStore", "open_store"]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(f"geo.store.{_LAZY[name]}"), name)
+    raise AttributeError(f"module 'geo.store' has no attribute {name!r}")
 
 
 class EventStore(Protocol):
@@ -77,5 +79,7 @@ class EventStore(Protocol):
 
 def open_store(path: Path | str | None = None, settings: Settings | None = None) -> SQLiteStore:
     """The store at `path`, or the configured default (NKMAP_DB, else var/events.sqlite)."""
+    from geo.store.sqlite import SQLiteStore
+
     settings = settings or get_settings()
     return SQLiteStore(Path(path) if path else settings.db_path)
