@@ -27,7 +27,8 @@ import numpy as np
 import pandas as pd
 from branca.element import MacroElement, Template
 
-from geo.names import Convention, place_label
+from geo.filters import Convention
+from geo.names import place_label
 from geo.schema import EVENT_TYPES, GEO_PRECISION, POPUP_COLUMNS, TIME_PRECISION
 from geo.settings import Settings, get_settings
 from geo.text import script_safe_json

@@ -11,12 +11,21 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from enum import StrEnum
 
 import pandas as pd
 
 from geo.layers import LAYER_NAMES
-from geo.names import Convention
 from geo.schema import EVENT_TYPES, SIDES
+
+
+class Convention(StrEnum):
+    """How a contested place is labelled."""
+
+    BOTH = "both"  # "Stepanakert / Khankendi" (Armenian / Azerbaijani, as in DESIGN.md)
+    ARMENIAN = "armenian"
+    AZERBAIJANI = "azerbaijani"
+
 
 EXTRA_LAYERS = ("events", "heat")
 ALL_LAYERS = (*LAYER_NAMES, *EXTRA_LAYERS)

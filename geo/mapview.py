@@ -23,8 +23,9 @@ from branca.element import MacroElement, Template
 
 from geo import assets
 from geo.eventlayer import EVENT_COLOR, EventData, EventPayload, EventsLayer, event_payload
+from geo.filters import Convention
 from geo.layers import LAYER_NAMES, LAYER_TITLES, layer_on, load_layer, parse_date
-from geo.names import Convention, place_label
+from geo.names import place_label
 from geo.playback import OPEN_END, OPEN_START, TimeControl, day_number
 from geo.schema import EVENT_TYPES
 from geo.settings import Settings, get_settings

@@ -8,19 +8,11 @@ from __future__ import annotations
 
 import csv
 from dataclasses import dataclass
-from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
 
+from geo.filters import Convention
 from geo.settings import get_settings
-
-
-class Convention(StrEnum):
-    """How a contested place is labelled."""
-
-    BOTH = "both"  # "Stepanakert / Khankendi" (Armenian / Azerbaijani, as in DESIGN.md)
-    ARMENIAN = "armenian"
-    AZERBAIJANI = "azerbaijani"
 
 
 @dataclass(frozen=True)

@@ -14,10 +14,9 @@ import streamlit as st
 from geo import auth
 from geo.errors import AuthError, StoreError
 from geo.eventlayer import EventPayload, event_payload, publish
-from geo.filters import ALL_LAYERS, FIRST_DAY, LAST_DAY, PRESETS, View, filter_events
+from geo.filters import ALL_LAYERS, FIRST_DAY, LAST_DAY, PRESETS, Convention, View, filter_events
 from geo.layers import LAYER_TITLES
 from geo.mapview import reuse_compiled_templates
-from geo.names import Convention
 from geo.schema import EVENT_TYPES, SIDES
 from geo.settings import Settings
 from geo.store import open_store

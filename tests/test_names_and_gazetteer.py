@@ -1,7 +1,8 @@
 import pytest
 
+from geo.filters import Convention
 from geo.gazetteer import GeocodeError, candidates, locate
-from geo.names import Convention, find_alias, place_label
+from geo.names import find_alias, place_label
 
 
 @pytest.mark.parametrize(
