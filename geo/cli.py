@@ -61,9 +61,10 @@ def _os_user() -> str:
 
 def _cmd_ingest(args: argparse.Namespace) -> int:
     from geo.geocode import get_geocoder
-    from geo.ingest import apply_plan, plan_import, write_rejects
+    from geo.ingest import apply_plan, event_type_code, plan_import, write_rejects
     from geo.store import open_store
 
+    event_type = event_type_code(args.type)  # refused before any file is read
     store = open_store(args.db)
     user = _os_user()
     geocoder = get_geocoder(args.geocoder)
@@ -83,6 +84,7 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
                 fmt=args.format,
                 overrides=overrides,
                 date_format=args.date_format,
+                event_type=event_type,
                 geocoder=geocoder,
             )
         except InputError as exc:
@@ -90,7 +92,7 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
             files.append({"file": str(path), "error": str(exc)})
             failed = True
             continue
-        _print_plan(plan)
+        _print_plan(plan, file=sys.stderr)  # today's stderr, not the one at import
         rejects.extend(plan.rejects)
         summary = plan.summary()
         if not args.dry_run:
@@ -463,6 +465,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="map a source column onto a schema column (repeatable)",
     )
     ingest.add_argument("--date-format", metavar="FMT", help="strptime format, e.g. %%d/%%m/%%Y")
+    ingest.add_argument(
+        "--type",
+        metavar="TYPE",
+        help="the event type of rows that give none (a file without a type column: every row), "
+        "e.g. shelling; see the README's data dictionary for the types",
+    )
     ingest.add_argument("--dry-run", action="store_true", help="report, change nothing")
     ingest.add_argument("--strict", action="store_true", help="all rows or nothing")
     ingest.add_argument("--rejects", metavar="OUT.csv", help="write rejected rows' reasons")

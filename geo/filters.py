@@ -12,11 +12,13 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from geo.layers import LAYER_NAMES
 from geo.schema import EVENT_TYPES, SIDES
+
+if TYPE_CHECKING:  # pandas loads with filter_events: the geocoders import View's Convention
+    import pandas as pd
 
 
 class Convention(StrEnum):
@@ -175,6 +177,8 @@ def filter_events(events: pd.DataFrame, view: View) -> pd.DataFrame:
     fatalities stay only while the range starts at 0 (unknown is not zero, but not excluded
     from an "any" range either).
     """
+    import pandas as pd
+
     keep = pd.Series(True, index=events.index)
     if view.types:
         keep &= events["event_type"].isin(view.types)

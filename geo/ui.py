@@ -508,3 +508,122 @@ def events_table(events: pd.DataFrame) -> None:
         shown = events.head(TABLE_ROWS)[TABLE_COLUMNS]
         shown = shown.assign(event_type=shown["event_type"].map(EVENT_TYPES))
         st.dataframe(shown, hide_index=True, width="stretch")
+
+
+# ------------------------------------------------------------------------ upload page sections
+
+
+def upload_dry_run(data: bytes, name: str, store, **options):
+    """The plan of an upload (or the InputError refusing the file), with a progress bar;
+    recomputed only when the file, an option or the store changes (one per session)."""
+    from geo import ingest
+    from geo.errors import InputError
+    from geo.ingest import report as up
+
+    key = up.plan_key(data, name=name, version=store.version(), **options)
+    cached = st.session_state.get("upload_plan")
+    if cached is None or cached[0] != key:
+        bar = st.progress(0.0, text="Checking rows and placing them on the map…")
+        try:
+            plan = ingest.plan_import(
+                data, store, source_name=name, progress=lambda n, t: bar.progress(n / t), **options
+            )
+        except InputError as exc:
+            plan = exc
+        bar.empty()
+        cached = st.session_state["upload_plan"] = (key, plan)
+    return cached[1]
+
+
+def upload_columns(header: list[str], fkey: str) -> dict[str, object]:
+    """The format, column mapping and (for a file without a type column) type pickers of an
+    upload; returns the plan_import options they give."""
+    from geo.ingest import report as up
+
+    detected, formats = up.default_format(header), list(up.FORMATS)
+    fmt = st.selectbox(
+        "Format",
+        formats,
+        index=formats.index(detected),
+        format_func=lambda f: up.FORMATS[f] + (" — detected" if f == detected else ""),
+        key=f"format-{fkey}",
+        help="Detected from the header; change it if the guess is wrong.",
+    )
+    st.subheader("Columns")
+    preset = up.mapping_rows(header, fmt)
+    edited = st.data_editor(
+        preset,
+        key=f"mapping-{fkey}-{fmt}",
+        hide_index=True,
+        num_rows="fixed",
+        disabled=[up.SOURCE_COLUMN],
+        column_config={
+            up.TARGET_COLUMN: st.column_config.SelectboxColumn(
+                options=list(up.MAP_TO_CHOICES), required=True, help="The event field it fills"
+            )
+        },
+    )
+    overrides, notes = up.overrides_from(preset, edited)
+    for note in notes:
+        st.warning("Two columns fill the same field:")
+        st.text(note)
+    event_type = None
+    if not up.maps_event_type(edited):
+        event_type = st.selectbox(
+            "Event type of every row",
+            up.TYPE_CHOICES,
+            format_func=up.type_label,
+            key=f"type-{fkey}",
+            help=up.TYPE_HELP,
+        )
+    return {"fmt": fmt, "overrides": overrides, "event_type": event_type or None}
+
+
+def upload_report(plan, file_name: str) -> None:
+    """The dry run's numbers, facts, warnings and rejected rows (uploaded text drawn as data)."""
+    from geo.ingest import report as up
+
+    st.subheader("Dry run: what importing would do")
+    for column, (label, value) in zip(st.columns(5), up.plan_metrics(plan).items(), strict=True):
+        column.metric(label, value)
+    st.text(up.plan_facts(plan))
+    if plan.ignored_columns:
+        st.text("Ignored columns: " + ", ".join(plan.ignored_columns))
+    for heading, issues in (("Warnings", plan.warnings), ("Rejected rows", plan.rejects)):
+        if issues:
+            st.subheader(f"{heading} ({len(issues)})")
+            st.dataframe(up.issues_frame(issues), hide_index=True)
+    if plan.rejects:
+        st.download_button(
+            "Download the rejected rows (CSV)",
+            up.rejects_csv(plan.rejects),
+            file_name=up.reject_file_name(file_name),
+            mime="text/csv",
+        )
+
+
+def upload_import(plan, store, identity: auth.Identity, fkey: str, done: bool) -> None:
+    """Strict mode and the import button; a successful import is remembered for the file
+    (with the map's permalink to the imported events) and the page reruns."""
+    from geo import ingest
+    from geo.errors import InputError
+    from geo.ingest import report as up
+
+    why_not = up.nothing_to_import(plan)
+    if why_not and not done:
+        if plan.valid_rows == 0:
+            st.error("No valid rows: nothing can be imported.")
+        st.text(why_not)
+    strict = st.checkbox(
+        "Strict: all or nothing", help="Import nothing if any row is rejected.", key="strict"
+    )
+    if st.button(up.import_label(plan), type="primary", disabled=why_not is not None, key="import"):
+        try:
+            result = ingest.apply_plan(plan, store, strict=strict, user=identity.label)
+        except (InputError, StoreError) as exc:
+            problem("Nothing was imported.", up.plain_message(exc))
+        else:
+            view = up.imported_view(plan)
+            link = view and up.map_link(view, app_url())
+            st.session_state["upload_done"] = (fkey, result.inserted, result.updated, link)
+            st.rerun()

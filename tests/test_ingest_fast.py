@@ -1,4 +1,5 @@
-"""The columnar import path gives exactly the row-wise reference's plan (geo.ingest_fast)."""
+"""The column-wise rules (geo.ingest.rules) give exactly the plan of the row-by-row reference
+(tests/test_ingest_reference.py) on random files."""
 
 from __future__ import annotations
 
@@ -12,11 +13,12 @@ import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from test_ingest_reference import reference_plan
 
-import geo.ingest
+import geo.ingest.plan
 from geo.errors import InputError
-from geo.ingest import apply_plan, plan_import, plan_import_rowwise
-from geo.ingest_fast import PY_WHITESPACE
+from geo.ingest import apply_plan, plan_import
+from geo.ingest.read import PY_WHITESPACE
 from geo.schema import COLUMN_NAMES
 from geo.store import SQLiteStore, content_hash, content_hashes
 
@@ -53,11 +55,11 @@ CHOICES = {
         "", "AZE", "Armenia", "xyz", "Narnia", "am", "USA", "usa", "XX1", "Karabakh", "GEO",
         "Russia (Soviet Union)", "A\x00Z",
     ],
-    "location": ["Ganja", "Stepanakert", "Atlantis", "", "Goris"],
+    "location": ["Ganja", "Stepanakert", "Atlantis", "", "Goris", "Martuni", "Martuni, AM", "Baku"],
     "geo_precision": ["", "1", "2", "3", "9"],
     "fatalities": [
         "", "0", "3", "-1", "1,000", "2.0", "1e2", "many", " 7 ", "007", "9" * 20, "100000",
-        "100001", "100,001", "999999999999999",
+        "100001", "100,001", "999999999999999", "unknown", "N/A", "?", "–", "unk",
     ],
     "fatalities_low": ["", "1", "5", "100001"],
     "fatalities_high": ["", "2", "40", "100000", "250000"],
@@ -140,8 +142,8 @@ TODAY = dt.date(2024, 6, 30)
 
 def plans(data: bytes, store, **kw):
     outcomes = []
-    with mock.patch.object(geo.ingest, "_today", lambda: TODAY):
-        for planner in (plan_import, plan_import_rowwise):
+    with mock.patch.object(geo.ingest.plan, "_today", lambda: TODAY):
+        for planner in (plan_import, reference_plan):
             try:
                 outcomes.append(planner(data, store, source_name="mix.csv", **kw))
             except InputError as exc:
@@ -225,22 +227,40 @@ def test_day_first_files_latin1_and_semicolons_agree(stored):
     same_plan(fast, reference)
 
 
-def test_a_large_clean_file_takes_no_row_by_row_detour(stored, monkeypatch):
-    import geo.ingest as ingest
+def test_a_large_file_asks_the_gazetteer_once_per_distinct_place(stored):
+    from geo.geocode import get_geocoder
 
-    calls = []
-    real = ingest._RowConverter.convert
-    monkeypatch.setattr(
-        ingest._RowConverter, "convert", lambda self, *a: calls.append(1) or real(self, *a)
-    )
+    asked = []
+    offline = get_geocoder("offline")
+
+    class Counting:
+        name = "offline"
+
+        def geocode(self, name, country=None):
+            asked.append((name, country))
+            return offline.geocode(name, country)
+
+    places = ["Ganja", "Goris", "Stepanakert"]
     body = "".join(
-        row_line({**GOOD, "event_id": f"n{i}", "event_date": f"2021-03-{i % 28 + 1:02d}"})
+        row_line(
+            {
+                **GOOD,
+                "event_id": f"n{i}",
+                "event_date": f"2021-03-{i % 28 + 1:02d}",
+                "country": "",
+                "location": places[i % 3] if i % 2 else "Ganja",
+                "latitude": "" if i % 2 else GOOD["latitude"],
+                "longitude": "" if i % 2 else GOOD["longitude"],
+            }
+        )
         for i in range(3000)
     )
-    p = plan_import((",".join(COLUMN_NAMES) + "\n" + body).encode(), stored)
-    assert len(p.inserts) == 3000 and not p.rejects and calls == []
+    p = plan_import((",".join(COLUMN_NAMES) + "\n" + body).encode(), stored, geocoder=Counting())
+    assert len(p.inserts) == 3000 and not p.rejects
+    assert sorted(asked) == sorted((place, None) for place in places)
     assert p.inserts[2999].values["event_id"] == "n2999"
     assert p.inserts[5].values["event_date"].isoformat() == "2021-03-06"
+    assert p.geocoded == 1500
 
 
 def test_python_whitespace_is_complete():
@@ -250,9 +270,9 @@ def test_python_whitespace_is_complete():
 
 @pytest.mark.parametrize("block", [1, 3, 100_000])
 def test_column_hashes_equal_row_hashes_for_awkward_values(monkeypatch, block):
-    import geo.store
+    import geo.store.hashing
 
-    monkeypatch.setattr(geo.store, "_HASH_BLOCK", block)  # frame slices hash alike
+    monkeypatch.setattr(geo.store.hashing, "_HASH_BLOCK", block)  # frame slices hash alike
     rows = [
         {"event_id": "a\\b", "event_date": "2020-10-04", "event_type": "shelling", "source": "s"},
         {"event_id": "b", "event_date": "2020-10-04", "notes": "x\x1fy\\N", "source": "s"},
@@ -271,7 +291,7 @@ def test_column_hashes_equal_row_hashes_for_awkward_values(monkeypatch, block):
 def test_columns_are_stripped_like_str_strip_and_clean_ones_are_not_copied():
     import pyarrow as pa
 
-    from geo.ingest_fast import _strip
+    from geo.ingest.read import _strip
 
     values = ["plain", "", "in side", "é", "x\u3000y"]
     for c in PY_WHITESPACE:

@@ -57,6 +57,14 @@ NASTY = st.sampled_from(
         "USA",
         "a\x00b",
         "\x1b[31m",
+        # Numeric dates: day-first read from 25/10/2020; 05/10/2020 alone is ambiguous.
+        "05/10/2020",
+        "25/10/2020",
+        # Counts that mean "unknown": blank, never a reject.
+        "unknown",
+        "n/a",
+        "?",
+        "–",
     ]
 )
 
@@ -88,9 +96,15 @@ def test_mutations_never_crash_and_never_lose_untouched_rows(tmp_path_factory, m
     store = SQLiteStore(tmp_path_factory.mktemp("db") / "events.sqlite")
     try:
         plan = plan_import(to_csv(rows), store, source_name="fuzz.csv")
-    except InputError:
-        # A whole-file refusal (e.g. a mutated date made the file's date order ambiguous) is
-        # allowed; a crash is not. Untouched rows must then not be silently dropped either:
+    except InputError as refusal:
+        # A whole-file refusal is allowed only for what a mutation can cause: a mutated date
+        # that makes the file's date order ambiguous. It names the column and the remedy, and
+        # nothing was written.
+        dates_touched = {c for _, c, _ in mutations} & {"event_date", "date_end"}
+        assert dates_touched, refusal
+        assert refusal.column == "event_date" and "--date-format" in refusal.reason, refusal
+        assert str(refusal).startswith("column 'event_date': ")
+        assert store.count() == 0
         return
     accounted = len(plan.inserts) + len(plan.updates) + len(plan.duplicates) + len(plan.rejects)
     assert accounted == len(rows)

@@ -1,5 +1,6 @@
 """Plausibility on the way in: dates, counts, URLs, NUL bytes, countries, warning lines, huge
-fields and legacy encodings. Each rule runs through both planners (columnar and row-wise)."""
+fields and legacy encodings. Each rule runs through plan_import and the row-by-row reference
+(tests/test_ingest_reference.py)."""
 
 from __future__ import annotations
 
@@ -9,11 +10,12 @@ import sys
 
 import pytest
 from test_ingest import NATIVE_HEADER, native_file, native_row
+from test_ingest_reference import reference_plan
 
-import geo.ingest as ingest
+import geo.ingest.plan as ingest_plan
 from geo.cli import main
 from geo.errors import InputError
-from geo.ingest import decode, plan_import, plan_import_rowwise
+from geo.ingest import decode, plan_import
 from geo.store import SQLiteStore
 
 LIMIT = 131_072  # csv.field_size_limit() by default
@@ -24,9 +26,9 @@ def store(tmp_path) -> SQLiteStore:
     return SQLiteStore(tmp_path / "events.sqlite")
 
 
-@pytest.fixture(params=["columnar", "rowwise"])
+@pytest.fixture(params=["columnar", "reference"])
 def planner(request):
-    chosen = {"columnar": plan_import, "rowwise": plan_import_rowwise}[request.param]
+    chosen = {"columnar": plan_import, "reference": reference_plan}[request.param]
     return lambda data, store, **kw: chosen(data, store, source_name="t.csv", **kw)
 
 
@@ -63,7 +65,7 @@ def test_dates_before_1988_are_rejected(planner, store):
 
 
 def test_dates_after_tomorrow_are_rejected(planner, store, monkeypatch):
-    monkeypatch.setattr(ingest, "_today", lambda: dt.date(2024, 6, 30))
+    monkeypatch.setattr(ingest_plan, "_today", lambda: dt.date(2024, 6, 30))
     p = planner(
         native_file(
             native_row(event_id="a", event_date="2024-06-30"),
@@ -433,7 +435,7 @@ def test_latin1_after_2kb_is_read_as_cp1252(store):
     assert data.index(b"\xe9") > 2048
     text, encoding = decode(data)
     assert encoding == "cp1252" and text == (NATIVE_HEADER + "\n" + rows + late)
-    fast, reference = (planner(data, store) for planner in (plan_import, plan_import_rowwise))
+    fast, reference = (planner(data, store) for planner in (plan_import, reference_plan))
     assert fast.encoding == reference.encoding == "cp1252"
     assert inserted(fast, "notes")[-1] == inserted(reference, "notes")[-1]
     assert inserted(fast, "notes")[-1] == "Réfugiés à Barda; église, hôpital évacué"

@@ -1,15 +1,17 @@
-"""Pure helpers of the upload page (geo.upload)."""
+"""Pure helpers of the upload page (geo.ingest.report)."""
 
 import csv
+import datetime as dt
 import io
 import re
 
 import pytest
 
-from geo import upload as up
 from geo.errors import InputError
+from geo.filters import View
 from geo.ingest import ImportPlan, RowIssue, column_mapping, plan_import
-from geo.store import open_store
+from geo.ingest import report as up
+from geo.store import Record, open_store
 
 
 def test_read_header_strips_and_refuses_empty_files():
@@ -111,3 +113,52 @@ def test_reject_file_name_is_safe():
     assert up.reject_file_name("../../x") == "x-rejects.csv"
     assert up.reject_file_name("C:\\data\\war.csv") == "war-rejects.csv"
     assert up.reject_file_name("") == "upload-rejects.csv"
+
+
+# ------------------------------------------------------------------ the map after an import
+
+
+def test_fit_extent_centres_the_box_and_zooms_to_fit_it():
+    assert up.fit_extent([40.68], [46.36]) == ((40.68, 46.36), up.POINT_ZOOM)
+    centre, zoom = up.fit_extent([39.8, 40.7], [46.3, 47.2])  # Stepanakert to Ganja, ~1°
+    assert centre == pytest.approx((40.25, 46.75)) and zoom == 9  # 0.9° of latitude: 430 px
+    centre, zoom = up.fit_extent([38.8, 41.2], [43.5, 50.4])  # the whole South Caucasus
+    assert zoom == 7  # 6.9° of longitude: 630 of 900 px
+    assert up.fit_extent([-60, 70], [-170, 170])[1] == up.MIN_ZOOM  # never wider than the world
+
+
+def test_the_view_of_an_import_is_its_period_and_extent(tmp_path):
+    store = open_store(tmp_path / "events.sqlite")
+    data = (
+        b"event_id,event_date,date_end,event_type,latitude,longitude,source\n"
+        b"a,2020-10-04,,shelling,39.8,46.3,T\n"
+        b"b,2020-09-27,2020-10-09,shelling,40.7,47.2,T\n"
+        b"c,2020-10-01,,statement,,,T\n"
+    )
+    view = up.imported_view(plan_import(data, store))
+    assert (view.start.isoformat(), view.end.isoformat()) == ("2020-09-27", "2020-10-09")
+    assert view.center == pytest.approx((40.25, 46.75)) and view.zoom == 9
+    link = up.map_link(view, "http://localhost:8501/")
+    assert link.startswith("http://localhost:8501/?from=2020-09-27&to=2020-10-09&")
+    assert "lat=40.2500&lon=46.7500&z=9" in link
+    assert View.from_query(dict(pair.split("=") for pair in link.split("?")[1].split("&"))) == view
+
+
+def test_no_view_when_nothing_is_written_and_no_extent_without_points():
+    empty = ImportPlan("f.csv", "utf-8", ",", "native", {}, [], "iso", rows=1)
+    assert up.imported_view(empty) is None
+    only_statements = ImportPlan("f.csv", "utf-8", ",", "native", {}, [], "iso", rows=1)
+    only_statements.inserts.append(
+        Record({"event_date": dt.date(2020, 10, 4), "date_end": None}, "h")
+    )
+    view = up.imported_view(only_statements)
+    assert view.start == view.end and view.center is None and view.zoom is None
+
+
+def test_the_type_picker_is_for_files_without_a_type_column():
+    with_type = up.mapping_rows(["Date", "Type", "Place"], "generic")
+    without = up.mapping_rows(["Date", "What happened", "Place"], "generic")
+    assert up.maps_event_type(with_type) and not up.maps_event_type(without)
+    assert without[up.TARGET_COLUMN].tolist() == ["event_date", "notes", "location"]
+    assert up.TYPE_CHOICES[0] == up.NO_TYPE and "Other" in up.type_label(up.NO_TYPE)
+    assert up.type_label("shelling") == "Shelling / artillery"

@@ -1,8 +1,7 @@
-"""AppTest tests of the upload page: dry run, import, strict mode, dates, mapping, sessions.
-
-The page links back to the map with st.page_link("app.py"), which resolves against the
-entrypoint: tests that reach the link start at app.py and switch to the page (as a user does).
-"""
+"""AppTest tests of the upload page: dry run, import, strict mode, dates, mapping, sessions,
+and the files a new user brings (free-text columns, no type column, unknown counts, ambiguous
+places, swapped coordinates). After an import, "Open the map" is a permalink to the imported
+events' period and extent. Tests start at app.py and switch to the page (as a user does)."""
 
 import datetime as dt
 from pathlib import Path
@@ -12,7 +11,7 @@ from streamlit.testing.v1 import AppTest
 
 import geo.ingest
 from geo import auth
-from geo import upload as up
+from geo.ingest import report as up
 from geo.store import open_store
 
 REPO = Path(__file__).resolve().parent.parent
@@ -61,6 +60,19 @@ def metrics(at: AppTest) -> dict[str, int]:
     return {m.label: int(m.value) for m in at.metric}
 
 
+def map_link(at: AppTest) -> str:
+    """The URL of the "Open the map" button."""
+    (button,) = [b for b in at.get("link_button") if b.proto.label == "Open the map"]
+    return button.proto.url
+
+
+def warnings_table(at: AppTest) -> list[dict]:
+    """The rows of the warnings table (drawn before the rejects table)."""
+    assert any(h.value.startswith("Warnings (") for h in at.subheader)
+    table = next(df.value for df in at.dataframe if "reason" in df.value.columns)
+    return table.to_dict("records")
+
+
 def test_page_runs_on_its_own(db):
     at = signed_in(AppTest.from_file(str(REPO / PAGE), default_timeout=TIMEOUT)).run()
     assert not at.exception
@@ -93,7 +105,7 @@ def test_import_writes_the_store_and_links_to_the_map(db):
     assert events["event_id"].tolist() == ["up-test-goris"]
     assert events["latitude"].iloc[0] == pytest.approx(39.511, abs=0.01)  # geocoded: Goris
     assert "Imported 1 new" in at.success[0].value
-    assert at.get("page_link")
+    assert map_link(at).endswith("/?from=2020-10-03&to=2020-10-03&lat=39.5111&lon=46.3417&z=12")
     # The dry run is redone against the new store: the row is now a duplicate.
     assert metrics(at)["Duplicates"] == 1 and metrics(at)["New"] == 0
     assert at.button(key="import").disabled
@@ -261,3 +273,57 @@ def test_the_import_is_a_batch_with_its_editor_and_can_be_undone_on_the_page(db)
     assert open_store(db).count() == 0
     (undo, undone) = open_store(db).imports()
     assert undo.undo_of == batch.id and undone.undone_by == EDITOR
+
+
+# ------------------------------------------------------------------ files a new user brings
+
+HAND_MADE = (
+    b"Date,Place,Killed,What happened,Lat,Lon,Source\n"
+    b"2020-10-04,Ganja,unknown,Shelling hit the old town,40.6828,46.3606,AP\n"
+    b"2020-10-06,Ganja,2,Swapped by hand,46.3606,40.6828,AP\n"
+    b"2020-10-05,Martuni,3,Which Martuni?,,,AP\n"
+)
+
+
+def test_a_hand_made_file_is_understood(db):
+    at = upload_page(HAND_MADE)
+    table = at.data_editor[0].value
+    assert (
+        dict(zip(table[up.SOURCE_COLUMN], table[up.TARGET_COLUMN], strict=True))["What happened"]
+        == "notes"
+    )
+    assert metrics(at)["New"] == 3 and metrics(at)["Rejected"] == 0  # "unknown" killed: blank
+    rows = warnings_table(at)
+    assert all(isinstance(r["line"], int) for r in rows)  # every warning has its line
+    by_line = {(r["line"], r["column"]): r["reason"] for r in rows}
+    assert by_line[(2, "event_type")] == "no event type: recorded as 'other'"
+    assert by_line[(3, "latitude")].startswith("latitude and longitude were swapped")
+    assert "Martuni → Khojavend (AZ), also Martuni, Gegharkunik (AM)" in by_line[(4, "location")]
+    assert "add country AM" in by_line[(4, "location")]
+
+
+def test_a_file_without_a_type_column_lets_the_editor_pick_one(db):
+    at = upload_page(HAND_MADE)
+    picker = at.selectbox(key=f"type-{up.file_key(HAND_MADE)}")
+    assert picker.value == up.NO_TYPE  # none chosen: nothing is made up silently
+    picker.select("shelling").run()
+    assert not at.exception
+    assert not [r for r in warnings_table(at) if r["column"] == "event_type"]
+    at.button(key="import").click().run()
+    assert set(open_store(db).events()["event_type"]) == {"shelling"}
+
+
+def test_no_type_picker_when_a_column_gives_the_type(db):
+    at = upload_page(GOOD_AND_BAD)
+    assert f"type-{up.file_key(GOOD_AND_BAD)}" not in [s.key for s in at.selectbox]
+
+
+def test_open_the_map_shows_the_imported_period_and_extent(db):
+    at = upload_page(HAND_MADE)
+    at.button(key="import").click().run()
+    assert not at.exception
+    link = map_link(at)
+    assert "?from=2020-10-04&to=2020-10-06&" in link
+    query = dict(pair.split("=") for pair in link.split("?")[1].split("&"))
+    assert 39.7 < float(query["lat"]) < 40.7 and 46.3 < float(query["lon"]) < 47.2
+    assert 7 <= int(query["z"]) <= 10

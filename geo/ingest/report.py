@@ -1,4 +1,5 @@
-"""Pure helpers of the upload page: the mapping table, the plan's cache key and its report.
+"""A plan in words and tables for the Upload page: the mapping table, the type picker, the
+plan's cache key, its report, and the map's view of the imported events.
 
 The page (pages/1_Upload.py) only reads widgets and draws; the decisions live here so they are
 unit-tested without Streamlit. Nothing here writes to the store.
@@ -6,26 +7,24 @@ unit-tested without Streamlit. Nothing here writes to the store.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import io
 import json
+import math
 from collections.abc import Iterable, Sequence
 from pathlib import PurePath
+from urllib.parse import urlencode
 
 import pandas as pd
 
 from geo.errors import InputError
-from geo.ingest import (
-    ImportPlan,
-    RowIssue,
-    column_mapping,
-    decode,
-    detect_format,
-    read_records,
-    sniff_delimiter,
-    write_rejects,
-)
-from geo.schema import COLUMN_NAMES
+from geo.filters import View
+from geo.ingest.plan import ImportPlan, write_rejects
+from geo.ingest.presets import column_mapping, detect_format
+from geo.ingest.read import decode, read_records, sniff_delimiter
+from geo.ingest.rules import RowIssue
+from geo.schema import COLUMN_NAMES, EVENT_TYPES
 from geo.text import escape_markdown  # noqa: F401  (pages call it from here)
 
 FORMATS: dict[str, str] = {
@@ -44,6 +43,17 @@ DATE_FORMAT_HELP = (
     "2020, %m/%d/%Y as 10 May 2020."
 )
 MAP_TO_CHOICES: tuple[str, ...] = (IGNORE, *COLUMN_NAMES)
+# The type for a whole file without a type column: none (rows recorded as 'other', each with a
+# warning), or one of the schema's types.
+NO_TYPE = ""
+TYPE_CHOICES: tuple[str, ...] = (NO_TYPE, *EVENT_TYPES)
+TYPE_HELP = (
+    "No column gives the event type. Pick the type of every row of this file, or leave it "
+    "unset: each row is then recorded as 'Other', with a warning."
+)
+# The map's zoom for one point, and the widest zoom a set of events may ask for.
+POINT_ZOOM = 12
+MIN_ZOOM = 3
 SOURCE_COLUMN = "Column in file"
 TARGET_COLUMN = "Maps to"
 ISSUE_COLUMNS = ("line", "column", "value", "reason")
@@ -202,3 +212,76 @@ def reject_file_name(source_name: str) -> str:
     stem = PurePath(source_name.replace("\\", "/")).stem
     safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in stem)[:80] or "upload"
     return f"{safe}-rejects.csv"
+
+
+def type_label(code: str) -> str:
+    """The type picker's label of a code (NO_TYPE: none chosen)."""
+    return EVENT_TYPES.get(code, "None chosen: each row 'Other', with a warning")
+
+
+def maps_event_type(table: pd.DataFrame) -> bool:
+    """Whether some column of the (edited) mapping table fills event_type."""
+    return "event_type" in set(table[TARGET_COLUMN])
+
+
+def fit_extent(
+    latitudes: Sequence[float],
+    longitudes: Sequence[float],
+    width_px: int = 900,
+    height_px: int = 600,
+) -> tuple[tuple[float, float], int]:
+    """The centre (lat, lon) of the points' bounding box and the largest web-map zoom at which
+    the box fits a `width_px` x `height_px` map (POINT_ZOOM for a single place)."""
+    south, north = min(latitudes), max(latitudes)
+    west, east = min(longitudes), max(longitudes)
+
+    def mercator_y(lat: float) -> float:
+        lat = max(-85.0, min(85.0, lat))
+        return math.log(math.tan(math.pi / 4 + math.radians(lat) / 2))
+
+    centre = ((south + north) / 2, (west + east) / 2)
+    # At zoom z the world is 256 * 2**z pixels wide: 360 degrees, or 2 pi in mercator y.
+    zooms = [POINT_ZOOM]
+    if east > west:
+        zooms.append(math.log2(width_px * 360 / (256 * (east - west))))
+    if north > south:
+        zooms.append(
+            math.log2(height_px * 2 * math.pi / (256 * (mercator_y(north) - mercator_y(south))))
+        )
+    return centre, max(MIN_ZOOM, min(POINT_ZOOM, math.floor(min(zooms))))
+
+
+def imported_view(plan: ImportPlan) -> View | None:
+    """The map view of the events a plan writes: their period (first event_date to the last
+    date_end or event_date) and the extent of their points. None when it writes none."""
+    rows = [_frame_of(r) for r in (plan.inserts, plan.updates) if len(r)]
+    if not rows:
+        return None
+    frame = pd.concat(rows, ignore_index=True).astype(object)
+    starts = [_iso_day(d) for d in frame["event_date"]]
+    ends = [_iso_day(e) or s for s, e in zip(starts, frame["date_end"], strict=True)]
+    view = View(start=dt.date.fromisoformat(min(starts)), end=dt.date.fromisoformat(max(ends)))
+    points = frame[["latitude", "longitude"]].astype("float64").dropna()
+    if points.empty:
+        return view
+    centre, zoom = fit_extent(points["latitude"].tolist(), points["longitude"].tolist())
+    return View(start=view.start, end=view.end, center=centre, zoom=zoom)
+
+
+def map_link(view: View, base_url: str) -> str:
+    """The map page's permalink to `view` (`base_url` is the dashboard's address)."""
+    return f"{base_url}?{urlencode(view.to_query())}"
+
+
+def _frame_of(records) -> pd.DataFrame:
+    if hasattr(records, "frame"):
+        return records.frame[["event_date", "date_end", "latitude", "longitude"]]
+    return pd.DataFrame(
+        [r.values for r in records], columns=["event_date", "date_end", "latitude", "longitude"]
+    )
+
+
+def _iso_day(value) -> str | None:
+    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+        return None  # an ISO day string in a plan frame, a date in a Record
+    return value.isoformat() if hasattr(value, "isoformat") else str(value)[:10]
