@@ -25,8 +25,8 @@ node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
-static/vendor/.stamp: node_modules/.package-lock.json geo/assets.py .venv/.stamp-install
-	$(PY) -m geo.assets install
+static/vendor/.stamp: node_modules/.package-lock.json geo/map/assets.py .venv/.stamp-install
+	$(PY) -m geo.map.assets install
 	@touch $@
 
 # Chromium for the browser tests, from the OS packages (Playwright cannot download here).

@@ -7,11 +7,11 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from geo import ui
-from geo.filters import filter_events
-from geo.mapview import DEFAULT_CENTER, DEFAULT_ZOOM, build_map
-from geo.playback import period_change
+from geo.map.build import DEFAULT_CENTER, DEFAULT_ZOOM, build_map
+from geo.map.timecontrol import period_change
+from geo.map.timeline import timeline_chart
 from geo.settings import get_settings
-from geo.timeline import timeline_chart
+from geo.view import filter_events
 
 st.set_page_config(page_title="Karabakh conflict map", page_icon="🗺️", layout="wide")
 settings = get_settings()

@@ -21,9 +21,9 @@ from bench.dataset import Dataset
 from bench.mapbuild import naive_map, our_map
 from bench.memory import MB, PeakSampler, chromium_pids
 from bench.results import Measurement
-from geo.filters import PRESETS
-from geo.playback import EPOCH
-from geo.snapshot import CHROMIUM, CHROMIUM_ARGS
+from geo.briefing.render import CHROMIUM, CHROMIUM_ARGS
+from geo.map.timecontrol import EPOCH
+from geo.view import PRESETS
 
 NAIVE_BROWSER_CAP = 10_000
 TIME_LIMIT_S = 90.0

@@ -25,7 +25,7 @@ def _quiet(_: str) -> None:
 
 def offline_geocoder():
     """The offline geocoder (made once, outside any timing: synthetic rows need none)."""
-    from geo.geocode import get_geocoder
+    from geo.places.geocode import get_geocoder
 
     return get_geocoder("offline")
 
@@ -106,7 +106,7 @@ class Dataset:
 
     def page(self, kind: str, n: int, build: Callable[[pd.DataFrame], object]) -> Path:
         """A self-contained HTML page of map `kind` over `n` events (built once per run)."""
-        from geo.assets import offline_html
+        from geo.map.assets import offline_html
 
         key = (kind, n)
         if key not in self._pages:

@@ -10,7 +10,7 @@ import subprocess
 from importlib import metadata
 from pathlib import Path
 
-from geo.snapshot import CHROMIUM
+from geo.briefing.render import CHROMIUM
 
 
 def _cpu_model() -> str:

@@ -10,8 +10,8 @@ import pandas as pd
 
 from bench.dataset import Dataset
 from bench.results import Measurement
-from geo import assets
-from geo.mapview import DEFAULT_CENTER, DEFAULT_ZOOM, build_map
+from geo.map import assets
+from geo.map.build import DEFAULT_CENTER, DEFAULT_ZOOM, build_map
 
 NAIVE_MAP_CAP = 100_000
 

@@ -107,7 +107,7 @@ MEASURES: dict[str, str] = {
     "change the sidebar's To date (type it, press Enter) until the map in st_folium's iframe "
     "has drawn the new period + one rAF (timestamps taken in the pages); median of 3 changes. "
     "Baseline: opening the new period's permalink in a fresh page (navigation start to drawn).",
-    "snapshot": "`geo.snapshot.snapshot(View(2020 war), out.png)` reading the store (median "
+    "snapshot": "`geo.briefing.render.snapshot(View(2020 war), out.png)` reading the store (median "
     "of 3; includes starting Chromium). Baseline: the same snapshot with the events layer "
     "switched off.",
     "browser_memory": "Peak PSS of Chromium's process tree, sampled every 100 ms while the "

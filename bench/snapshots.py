@@ -8,14 +8,14 @@ import time
 
 from bench.dataset import Dataset
 from bench.results import Measurement
-from geo.filters import DEFAULT_LAYERS, PRESETS, View
 from geo.settings import get_settings
+from geo.view import DEFAULT_LAYERS, PRESETS, View
 
 SNAPSHOT_PERIOD = PRESETS["2020 war"]
 
 
 def _median_snapshot_s(view: View, settings, out, runs: int) -> float:
-    from geo.snapshot import snapshot
+    from geo.briefing.render import snapshot
 
     times = []
     for _ in range(runs):

@@ -60,8 +60,8 @@ def _os_user() -> str:
 
 
 def _cmd_ingest(args: argparse.Namespace) -> int:
-    from geo.geocode import get_geocoder
     from geo.ingest import apply_plan, event_type_code, plan_import, write_rejects
+    from geo.places.geocode import get_geocoder
     from geo.store import open_store
 
     event_type = event_type_code(args.type)  # refused before any file is read
@@ -315,7 +315,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
 
 
 def _cmd_geocode(args: argparse.Namespace) -> int:
-    from geo.geocode import get_geocoder
+    from geo.places.geocode import get_geocoder
 
     resolution = get_geocoder(args.geocoder).geocode(args.name, args.country)
     places = ([resolution.best] if resolution.best else []) + list(resolution.alternatives)
@@ -349,8 +349,8 @@ def _split(values: list[str]) -> list[str]:
 
 
 def _snapshot_view(args: argparse.Namespace):
-    from geo.filters import ALL_LAYERS, View
     from geo.schema import EVENT_TYPES
+    from geo.view import ALL_LAYERS, View
 
     default = View()
     start = parse_date(args.date_from or args.date_to or default.start)
@@ -371,7 +371,7 @@ def _snapshot_view(args: argparse.Namespace):
 
 
 def _snapshot_options(args: argparse.Namespace):
-    from geo.snapshot import SnapshotOptions
+    from geo.briefing.render import SnapshotOptions
 
     bbox = None
     if args.bbox:
@@ -399,8 +399,8 @@ def _progress_bar(done: int, total: int, width: int = 30) -> None:
 def _cmd_snapshot(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
+    from geo.briefing.render import FORMATS, series, snapshot
     from geo.settings import get_settings
-    from geo.snapshot import FORMATS, series, snapshot
 
     settings = get_settings()
     if args.db:

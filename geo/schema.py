@@ -1,7 +1,7 @@
 """The native event schema, defined once.
 
 It drives validation (geo.ingest), the store's columns (geo.store), export column order
-(geo.export), popup fields (geo.mapview) and the README's data dictionary. Modelled on ACLED and
+(geo.export), popup fields (geo.map.build) and the README's data dictionary. Modelled on ACLED and
 UCDP GED so their exports map cleanly.
 """
 

@@ -55,7 +55,7 @@ class Settings:
     # Online geocoding (optional): identifying User-Agent, and the persistent answer cache.
     nominatim_user_agent: str = DEFAULT_NOMINATIM_USER_AGENT
     geocode_cache: Path = field(default=REPO_ROOT / "var" / "geocode-cache.sqlite")
-    # The offline gazetteer's name index, built once from the GeoNames files (geo.gazetteer).
+    # The offline gazetteer's name index, built once from the GeoNames files (geo.places.gazetteer).
     gazetteer_cache: Path = field(default=REPO_ROOT / "var" / "gazetteer.sqlite")
     # The event store (SQLite file). Keep it on a local disk: WAL does not work on network
     # filesystems.

@@ -13,13 +13,13 @@ import streamlit as st
 
 from geo import auth
 from geo.errors import AuthError, StoreError
-from geo.eventlayer import EventPayload, event_payload, publish
-from geo.filters import ALL_LAYERS, FIRST_DAY, LAST_DAY, PRESETS, Convention, View, filter_events
 from geo.layers import LAYER_TITLES
-from geo.mapview import reuse_compiled_templates
+from geo.map.build import reuse_compiled_templates
+from geo.map.events import EventPayload, event_payload, publish
 from geo.schema import EVENT_TYPES, SIDES
 from geo.settings import Settings
 from geo.store import open_store
+from geo.view import ALL_LAYERS, FIRST_DAY, LAST_DAY, PRESETS, Convention, View, filter_events
 
 # Dashboard reruns rebuild the same map: reuse compiled templates in this process only.
 reuse_compiled_templates()
@@ -83,7 +83,7 @@ def map_span(settings: Settings, view: View) -> tuple[dt.date, dt.date]:
     """The days the map carries: the stored events' span, widened to the view's period.
 
     The map holds the events and reference layers of this whole span and the browser shows
-    the period, so changing the period does not rebuild the map (geo.playback.period_change).
+    the period, so changing the period does not rebuild the map (geo.map.timecontrol.period_change).
     """
     first, last = data_span(settings)
     first, last = min(first, view.start), max(last, view.end)

@@ -1,6 +1,6 @@
 """Briefing export: the view on the map page as PNG, PDF, HTML or a zip of all three.
 
-Thin page: read the view and the options, call geo.snapshot, offer the files. Titles and
+Thin page: read the view and the options, call geo.briefing.render, offer the files. Titles and
 banners are user text: they are drawn with st.text / st.code only, never as Markdown.
 """
 
@@ -9,11 +9,11 @@ from pathlib import Path
 
 import streamlit as st
 
-from geo import snapshot as snap
+from geo import briefing as snap
 from geo import ui
 from geo.errors import NkMapError
-from geo.filters import filter_events
 from geo.settings import get_settings
+from geo.view import filter_events
 
 st.set_page_config(page_title="Briefing export", page_icon="🗺️", layout="wide")
 SIZES = {"1600 × 1000": (1600, 1000), "2400 × 1500": (2400, 1500), "1200 × 800": (1200, 800)}

@@ -38,8 +38,8 @@ from shapely.ops import linemerge, polygonize, split, unary_union
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from geo.gazetteer import locate  # noqa: E402
-from geo.names import place_label  # noqa: E402
+from geo.places.gazetteer import locate  # noqa: E402
+from geo.places.names import place_label  # noqa: E402
 
 OUT_DIR = REPO / "data" / "boundaries"
 WORLD_MAP_DEFAULT = Path("/usr/share/qgis/resources/data/world_map.gpkg")

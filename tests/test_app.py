@@ -41,7 +41,7 @@ def _map_args(at: AppTest) -> dict:
 
 
 def test_a_period_change_updates_the_drawn_map_instead_of_rebuilding_it():
-    from geo.playback import day_number
+    from geo.map.timecontrol import day_number
 
     at = AppTest.from_file(APP, default_timeout=60).run()
     before = _map_args(at)

@@ -1,4 +1,4 @@
-"""geo.assets: the map's JS/CSS come from this machine, never a CDN (no browser, no network)."""
+"""geo.map.assets: the map's JS/CSS come from this machine, never a CDN (no browser, no network)."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ import pytest
 from folium import plugins
 from folium.elements import JSCSSMixin
 
-from geo import assets
 from geo.errors import AssetError
+from geo.map import assets
 from geo.settings import REPO_ROOT, Settings
 
 # src=/href= of script/link tags, and url()/@import targets in CSS.
@@ -44,7 +44,7 @@ def polygon() -> dict:
 
 
 def app_like_map() -> folium.Map:
-    """A map made of what nkmap's maps use: Leaflet alone (as geo.mapview.build_map draws)."""
+    """A map made of what nkmap's maps use: Leaflet alone (as geo.map.build.build_map draws)."""
     m = assets.leaflet_only(folium.Map(location=[39.8, 46.75], zoom_start=8, tiles=None))
     folium.GeoJson(polygon(), name="area").add_to(m)
     folium.CircleMarker([39.9, 46.9], radius=6).add_to(m)

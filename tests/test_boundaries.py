@@ -4,8 +4,8 @@ import geopandas as gpd
 import pytest
 from shapely.geometry import Point
 
-from geo.gazetteer import locate
 from geo.layers import LAYER_NAMES, load_layer, valid_on
+from geo.places.gazetteer import locate
 
 METRIC = "EPSG:32638"
 

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from geo.filters import View
 from geo.schema import EVENT_TYPES
+from geo.view import View
 
 REPO = Path(__file__).resolve().parent.parent
 APP = str(REPO / "app.py")
@@ -102,12 +102,12 @@ def test_make_exports_offers_the_png():
 
 
 def test_a_failed_export_is_reported_and_offers_nothing(monkeypatch):
-    import geo.snapshot
+    import geo.briefing
 
     def fail(*args, **kwargs):
-        raise geo.snapshot.RenderError("Chromium not found at /nowhere/chromium")
+        raise geo.briefing.RenderError("Chromium not found at /nowhere/chromium")
 
-    monkeypatch.setattr(geo.snapshot, "snapshot", fail)
+    monkeypatch.setattr(geo.briefing, "snapshot", fail)
     at = briefing_from_map()
     at.button[0].click().run()
     assert not at.exception, at.exception

@@ -4,7 +4,7 @@ import pytest
 from shapely.geometry import LineString, Point, Polygon, box
 
 import build_boundaries as bb
-from geo.gazetteer import Place
+from geo.places.gazetteer import Place
 
 
 def _square_pieces(gap):

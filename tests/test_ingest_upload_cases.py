@@ -223,7 +223,7 @@ def test_the_place_check_asks_each_place_once_and_skips_files_without_places(sto
         name = "offline"
 
         def geocode(self, name, country=None):
-            from geo.geocode import get_geocoder
+            from geo.places.geocode import get_geocoder
 
             asked.append(name)
             return get_geocoder("offline").geocode(name, country)

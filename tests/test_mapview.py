@@ -7,7 +7,7 @@ import pytest
 from shapely.geometry import Point
 
 from geo import layers
-from geo.mapview import build_map, escape_text
+from geo.map.build import build_map, escape_text
 from geo.settings import Settings
 
 HOSTILE = [

@@ -1,8 +1,8 @@
 import pytest
 
-from geo.filters import Convention
-from geo.gazetteer import GeocodeError, candidates, locate
-from geo.names import find_alias, place_label
+from geo.places.gazetteer import GeocodeError, candidates, locate
+from geo.places.names import find_alias, place_label
+from geo.view import Convention
 
 
 @pytest.mark.parametrize(

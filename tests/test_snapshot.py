@@ -1,4 +1,4 @@
-"""Briefing exports (geo/snapshot.py, `nkmap snapshot`): real Chromium, no mocks, no network.
+"""Briefing exports (geo/briefing/render.py, `nkmap snapshot`): real Chromium, no mocks, no network.
 
 Tests that start Chromium carry the `browser` marker (tests/_plugins.py fails those that do
 not). The bbox test spies on the renderer (it still draws) to reopen the page it drew.
@@ -17,12 +17,8 @@ import pytest
 from PIL import Image
 from playwright.sync_api import Route, sync_playwright
 
-import geo.snapshot
-from geo.assets import external_refs
-from geo.cli import main
-from geo.filters import View
-from geo.ingest import plan_import
-from geo.snapshot import (
+import geo.briefing.render
+from geo.briefing.render import (
     CHROMIUM,
     CHROMIUM_ARGS,
     SnapshotOptions,
@@ -33,7 +29,11 @@ from geo.snapshot import (
     series,
     snapshot,
 )
+from geo.cli import main
+from geo.ingest import plan_import
+from geo.map.assets import external_refs
 from geo.store import open_store
+from geo.view import View
 
 HOSTILE = "<img src=x onerror=alert(1)>"
 VIEW = View()  # 27 Sep - 5 Oct 2020, every layer
@@ -112,14 +112,14 @@ def test_png_size_and_bbox_are_respected(tmp_path, events, monkeypatch):
     bbox = (46.6, 39.7, 46.9, 39.9)
     size = (720, 450)
     drawn: list[tuple[str, str, tuple[int, int], bytes]] = []
-    render = geo.snapshot._Renderer.render
+    render = geo.briefing.render._Renderer.render
 
     def spy(self, html: str, fmt: str, size: tuple[int, int]) -> bytes:
         data = render(self, html, fmt, size)
         drawn.append((html, fmt, size, data))
         return data
 
-    monkeypatch.setattr(geo.snapshot._Renderer, "render", spy)
+    monkeypatch.setattr(geo.briefing.render._Renderer, "render", spy)
     out = snapshot(
         VIEW, tmp_path / "small.png", SnapshotOptions(size=size, bbox=bbox), None, events
     )

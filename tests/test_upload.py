@@ -8,10 +8,10 @@ import re
 import pytest
 
 from geo.errors import InputError
-from geo.filters import View
 from geo.ingest import ImportPlan, RowIssue, column_mapping, plan_import
 from geo.ingest import report as up
 from geo.store import Record, open_store
+from geo.view import View
 
 
 def test_read_header_strips_and_refuses_empty_files():

@@ -134,7 +134,7 @@ def plan_import(
         )
     whole_type = event_type_code(event_type)
     if geocoder is None:
-        from geo.geocode import get_geocoder
+        from geo.places.geocode import get_geocoder
 
         geocoder = get_geocoder("offline")
     text, encoding = decode(data)
@@ -208,7 +208,7 @@ def _gazetteer(geocoder):
     the network (the plan's geocoder when it is offline: tests give their own)."""
     if getattr(geocoder, "name", "offline") != "nominatim":
         return geocoder
-    from geo.geocode import get_geocoder
+    from geo.places.geocode import get_geocoder
 
     return get_geocoder("offline")
 

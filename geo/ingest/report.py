@@ -19,13 +19,13 @@ from urllib.parse import urlencode
 import pandas as pd
 
 from geo.errors import InputError
-from geo.filters import View
 from geo.ingest.plan import ImportPlan, write_rejects
 from geo.ingest.presets import column_mapping, detect_format
 from geo.ingest.read import decode, read_records, sniff_delimiter
 from geo.ingest.rules import RowIssue
 from geo.schema import COLUMN_NAMES, EVENT_TYPES
 from geo.text import escape_markdown  # noqa: F401  (pages call it from here)
+from geo.view import View
 
 FORMATS: dict[str, str] = {
     "native": "Native (this map's own columns)",

@@ -36,8 +36,8 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import Browser, Error, Frame, Page, Request, Route, sync_playwright
 
-from geo.snapshot import CHROMIUM
-from geo.snapshot import CHROMIUM_ARGS as _SNAPSHOT_ARGS
+from geo.briefing.render import CHROMIUM
+from geo.briefing.render import CHROMIUM_ARGS as _SNAPSHOT_ARGS
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO_ROOT / "test-artifacts"

@@ -9,10 +9,10 @@ import pandas as pd
 import pytest
 from playwright.sync_api import Page
 
-from geo import assets
-from geo.assets import offline_html
-from geo.eventlayer import EventData, EventsLayer, event_payload
-from geo.mapview import build_map
+from geo.map import assets
+from geo.map.assets import offline_html
+from geo.map.build import build_map
+from geo.map.events import EventData, EventsLayer, event_payload
 from geo.schema import COLUMN_NAMES, EVENT_TYPES
 from geo.store import typed_frame
 

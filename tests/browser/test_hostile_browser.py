@@ -12,8 +12,8 @@ import pytest
 from hostile import PAYLOADS, hostile_rows
 from playwright.sync_api import Frame, Page, expect
 
-from geo.assets import offline_html
-from geo.mapview import build_map
+from geo.map.assets import offline_html
+from geo.map.build import build_map
 from geo.store import typed_frame
 
 from .conftest import PageLog, save_screenshot, wait_for_map

@@ -15,7 +15,7 @@ import folium
 import pytest
 from playwright.sync_api import Page, Route
 
-from geo import assets
+from geo.map import assets
 from geo.settings import get_settings
 
 from .conftest import REPO_ROOT, PageLog, save_screenshot, start_streamlit, wait_for_map
@@ -27,10 +27,10 @@ DEMO_APP = textwrap.dedent(
     import folium
     from streamlit_folium import st_folium
 
-    from geo.assets import leaflet_only, localize
+    from geo.map.assets import leaflet_only, localize
 
     # What nkmap's maps are made of: Leaflet alone (GeoJSON, circles, DivIcon labels, the
-    # layer control), as geo.mapview.build_map draws them.
+    # layer control), as geo.map.build.build_map draws them.
     m = leaflet_only(folium.Map(location=[39.8, 46.75], zoom_start=8, tiles=None))
     folium.GeoJson(
         {

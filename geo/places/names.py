@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from geo.filters import Convention
 from geo.settings import get_settings
+from geo.view import Convention
 
 
 @dataclass(frozen=True)

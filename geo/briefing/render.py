@@ -6,7 +6,7 @@ with the period and the active filters in words), the dashboard's own folium/Lea
 (legend, scale bar, north arrow), footer (sources and accuracy of the visible layers, event
 count, generation time, data version, permalink) — by `briefing_html()`. That page is:
 
-- ``.html``: written as is; every asset is inlined by `geo.assets.offline_html`, so the file
+- ``.html``: written as is; every asset is inlined by `geo.map.assets.offline_html`, so the file
   opens offline with the dashboard's layers, popups and time control;
 - ``.png`` / ``.pdf``: drawn by headless Chromium (Playwright, network blocked) from the same
   page; the time control's buttons are hidden, its date label stays. PDF is one A4 landscape
@@ -38,14 +38,14 @@ from urllib.parse import urlencode
 import pandas as pd
 from branca.element import MacroElement, Template
 
-from geo.assets import offline_html
 from geo.errors import InputError, NkMapError
 from geo.export import events_csv, export_events
-from geo.filters import View, filter_events
 from geo.layers import LAYER_NAMES, LAYER_TITLES, layer_on
-from geo.mapview import DEFAULT_CENTER, DEFAULT_ZOOM, build_map
+from geo.map.assets import offline_html
+from geo.map.build import DEFAULT_CENTER, DEFAULT_ZOOM, build_map
 from geo.settings import Settings, get_settings
 from geo.text import escape_markdown, escape_text
+from geo.view import View, filter_events
 
 FORMATS = ("png", "pdf", "html", "zip")
 SERIES_STEPS = ("day", "week")

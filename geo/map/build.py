@@ -21,15 +21,15 @@ import jinja2
 import pandas as pd
 from branca.element import MacroElement, Template
 
-from geo import assets
-from geo.eventlayer import EVENT_COLOR, EventData, EventPayload, EventsLayer, event_payload
-from geo.filters import Convention
 from geo.layers import LAYER_NAMES, LAYER_TITLES, layer_on, load_layer, parse_date
-from geo.names import place_label
-from geo.playback import OPEN_END, OPEN_START, TimeControl, day_number
+from geo.map import assets
+from geo.map.events import EVENT_COLOR, EventData, EventPayload, EventsLayer, event_payload
+from geo.map.timecontrol import OPEN_END, OPEN_START, TimeControl, day_number
+from geo.places.names import place_label
 from geo.schema import EVENT_TYPES
 from geo.settings import Settings, get_settings
 from geo.text import escape_text
+from geo.view import Convention
 
 
 def reuse_compiled_templates(max_entries: int = 1024) -> None:

@@ -27,11 +27,11 @@ import numpy as np
 import pandas as pd
 from branca.element import MacroElement, Template
 
-from geo.filters import Convention
-from geo.names import place_label
+from geo.places.names import place_label
 from geo.schema import EVENT_TYPES, GEO_PRECISION, POPUP_COLUMNS, TIME_PRECISION
 from geo.settings import Settings, get_settings
 from geo.text import script_safe_json
+from geo.view import Convention
 
 EVENT_COLOR = {
     "shelling": "#d62728",

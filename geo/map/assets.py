@@ -4,7 +4,7 @@ folium 0.20 links Leaflet from a CDN, and every ``folium.Map`` also links jQuery
 Font Awesome and Leaflet.awesome-markers. With no internet a CDN link is a blank map (inside
 ``st_folium`` a zero-height iframe, with no error shown). nkmap's maps need Leaflet alone: the
 vector basemap, GeoJSON layers, canvas circles and DivIcon labels are Leaflet, and the events,
-time control and legend are our own JS/CSS, written into the page by ``geo.mapview``. So:
+time control and legend are our own JS/CSS, written into the page by ``geo.map.build``. So:
 
 - :func:`leaflet_only` drops every other link folium.Map adds (``build_map`` does the same);
 - Leaflet, at the exact version ``package.json`` / ``package-lock.json`` pin (``npm ci``), is
@@ -14,9 +14,9 @@ time control and legend are our own JS/CSS, written into the page by ``geo.mapvi
   (AssetError, naming the element and the link) on any other link: a plugin or a CDN library is
   a decision to make here (npm package, :data:`SOURCES`, :data:`ASSET_FILES`), not a silent
   dependency on the internet;
-- :func:`offline_html` inlines them for self-contained exports (``geo.snapshot``).
+- :func:`offline_html` inlines them for self-contained exports (``geo.briefing.render``).
 
-Run ``python -m geo.assets install`` after ``npm ci`` (``make setup`` does both).
+Run ``python -m geo.map.assets install`` after ``npm ci`` (``make setup`` does both).
 """
 
 from __future__ import annotations
@@ -83,7 +83,7 @@ SOURCES: tuple[Source, ...] = (
 # stylesheets after running the scripts, so the guess falls back to the <link> href, drops
 # "/images/" and every default marker is a broken image (404 .../leaflet/distmarker-icon.png).
 # This script, loaded right after Leaflet by localize(), names the folder next to itself.
-_ICON_PATH_JS = """/* nkmap: where Leaflet's default marker images are; written by geo/assets.py */
+_ICON_PATH_JS = """/* nkmap: where Leaflet's default marker images are (geo/map/assets.py) */
 (function () {
   var me = document.currentScript;
   if (window.L && L.Icon && L.Icon.Default && me && me.src) {
@@ -252,13 +252,13 @@ _MAP_EXTRAS = {n for n, _ in (*folium.Map.default_js, *folium.Map.default_css)} 
 def _refuse(owner: str, name: str, url: str) -> AssetError:
     if name in _MAP_EXTRAS:
         fix = (
-            "folium.Map adds it by default, so call geo.assets.leaflet_only(map) before the map "
-            "is rendered or localized (build_map does)"
+            "folium.Map adds it by default, so call geo.map.assets.leaflet_only(map) before "
+            "the map is rendered or localized (build_map does)"
         )
     else:
         fix = (
             "draw with Leaflet alone, or self-host it: its npm package in package.json, "
-            "a Source and its name in ASSET_FILES (geo/assets.py)"
+            "a Source and its name in ASSET_FILES (geo/map/assets.py)"
         )
     return AssetError(
         f"{owner} links {name!r} from {url}: refused, nkmap's maps load only Leaflet from "
@@ -427,7 +427,7 @@ def offline_html(element: Any, settings: Settings | None = None) -> str:
     """A self-contained HTML document of the map: every JS/CSS inlined, images as data: URIs.
 
     Localizes the map (mode "served") as a side effect. Raises AssetError if a vendor file is
-    missing (run ``python -m geo.assets install``) or if anything would still be fetched from
+    missing (run ``python -m geo.map.assets install``) or if anything would still be fetched from
     the internet.
     """
     settings = settings or get_settings()
@@ -441,7 +441,7 @@ def offline_html(element: Any, settings: Settings | None = None) -> str:
             return None
         path = vendor_dir / url[len(prefix) :]
         if not path.is_file():
-            raise AssetError(f"{path} is missing; run `python -m geo.assets install`")
+            raise AssetError(f"{path} is missing; run `python -m geo.map.assets install`")
         return path
 
     def script(match: re.Match[str]) -> str:
@@ -473,8 +473,8 @@ def offline_html(element: Any, settings: Settings | None = None) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m geo.assets install``: copy vendor files into place; prints where."""
-    parser = argparse.ArgumentParser(prog="python -m geo.assets", description=__doc__)
+    """``python -m geo.map.assets install``: copy vendor files into place; prints where."""
+    parser = argparse.ArgumentParser(prog="python -m geo.map.assets", description=__doc__)
     parser.add_argument("command", choices=["install"])
     args = parser.parse_args(argv)
     if args.command == "install":

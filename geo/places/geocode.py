@@ -22,7 +22,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
-from geo.gazetteer import (
+from geo.places.gazetteer import (
     GeocoderUnavailable,
     Place,
     Resolution,

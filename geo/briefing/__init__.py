@@ -1,0 +1,26 @@
+"""Briefing exports: a view as PNG, PDF, self-contained HTML or a data pack (`snapshot`), or a
+series of them (`series`). The briefing page and `nkmap snapshot` call the same functions."""
+
+from geo.briefing.render import (
+    FORMATS,
+    WHOLE_REGION,
+    RenderError,
+    SnapshotOptions,
+    briefing_html,
+    default_title,
+    permalink,
+    series,
+    snapshot,
+)
+
+__all__ = [
+    "FORMATS",
+    "WHOLE_REGION",
+    "RenderError",
+    "SnapshotOptions",
+    "briefing_html",
+    "default_title",
+    "permalink",
+    "series",
+    "snapshot",
+]
