@@ -14,7 +14,7 @@ from streamlit.testing.v1 import AppTest
 from geo.schema import EVENT_TYPES
 from geo.view import View
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 APP = str(REPO / "app.py")
 PAGE = "pages/3_Briefing.py"
 TIMEOUT = 180  # a PNG export renders the map in a headless browser

@@ -34,7 +34,7 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 GEO = REPO / "geo"
 
 PROPERTY_SINKS = {"innerHTML", "outerHTML", "srcdoc"}

@@ -16,7 +16,7 @@ from streamlit.testing.v1 import AppTest
 
 from geo.cli import main
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 HOLD_S = 15
 
 

@@ -24,7 +24,7 @@ from geo.places.names import find_alias
 from geo.settings import Settings
 from geo.store import gazetteer_index
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 NAMES = (
     "Stepanakert", "Khankendi", "Shusha", "Shushi", "Martuni", "Tovuz", "Fuzuli", "Hadrut",
     "Lachin", "Berdzor", "Goris", "Ganja", "Atlantis", "  ",

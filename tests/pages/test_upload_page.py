@@ -14,7 +14,7 @@ from geo import auth
 from geo.ingest import report as up
 from geo.store import open_store
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 APP = str(REPO / "app.py")
 PAGE = "pages/1_Upload.py"
 TIMEOUT = 120  # the first geocode loads the offline gazetteer
