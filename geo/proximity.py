@@ -29,9 +29,10 @@ from pyproj import CRS, Transformer
 
 from geo.errors import InputError
 from geo.layers import layer_on
+from geo.region import METRIC_PROJ
 from geo.settings import Settings
 
-METRIC_CRS = CRS.from_proj4("+proj=aeqd +lat_0=40 +lon_0=46.5 +datum=WGS84 +units=m +no_defs")
+METRIC_CRS = CRS.from_proj4(METRIC_PROJ)
 _TO_METRIC = Transformer.from_crs("EPSG:4326", METRIC_CRS, always_xy=True)
 
 

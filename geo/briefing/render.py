@@ -43,6 +43,7 @@ from geo.export import events_csv, export_events
 from geo.layers import LAYER_NAMES, LAYER_TITLES, layer_on
 from geo.map.assets import offline_html
 from geo.map.build import DEFAULT_CENTER, DEFAULT_ZOOM, build_map
+from geo.region import WHOLE_REGION_LONLAT_BOX
 from geo.settings import Settings, get_settings
 from geo.text import escape_markdown, escape_text
 from geo.view import View, filter_events
@@ -69,8 +70,7 @@ _MAP_DRAWN = ".leaflet-overlay-pane canvas, .leaflet-overlay-pane path, .leaflet
 _LOCAL_SCHEMES = ("data:", "about:", "blob:")
 
 
-# Armenia, Azerbaijan and Nakhchivan (lon_min, lat_min, lon_max, lat_max): "the whole region".
-WHOLE_REGION = (43.4, 38.3, 50.7, 42.0)
+WHOLE_REGION = tuple(WHOLE_REGION_LONLAT_BOX)  # the briefing page's "The whole region"
 
 T = TypeVar("T")
 

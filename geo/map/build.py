@@ -26,6 +26,8 @@ from geo.map import assets
 from geo.map.events import EVENT_COLOR, EventData, EventPayload, EventsLayer, event_payload
 from geo.map.timecontrol import OPEN_END, OPEN_START, TimeControl, day_number
 from geo.places.names import place_label
+from geo.region import DEFAULT_CENTER_LATLON
+from geo.region import DEFAULT_ZOOM as REGION_DEFAULT_ZOOM
 from geo.schema import EVENT_TYPES
 from geo.settings import Settings, get_settings
 from geo.text import escape_text
@@ -72,8 +74,7 @@ def reuse_compiled_templates(max_entries: int = 1024) -> None:
 
 
 # Centre and zoom that show Armenia, Azerbaijan and Nagorno-Karabakh together.
-DEFAULT_CENTER = (40.1, 46.4)
-DEFAULT_ZOOM = 7
+DEFAULT_CENTER, DEFAULT_ZOOM = DEFAULT_CENTER_LATLON, REGION_DEFAULT_ZOOM
 MIN_ZOOM, MAX_ZOOM = 4, 14
 
 CONTROL_STYLE = {

@@ -36,6 +36,7 @@ from pathlib import Path
 
 from geo.errors import NkMapError
 from geo.places.names import Alias, find_alias
+from geo.region import CONFLICT_LONLAT_BOX
 from geo.settings import get_settings
 from geo.store.gazetteer_index import (
     ALTERNATE500,
@@ -58,8 +59,6 @@ class GeocoderUnavailable(GeocodeError):
     """
 
 
-# Nagorno-Karabakh and the surrounding districts: (min lon, min lat, max lon, max lat).
-CONFLICT_BOX = (45.5, 38.8, 47.6, 40.6)
 _TIER_BY_COUNTRY = {"AZ": 1, "AM": 1, "GE": 2}
 REGION_TIERS: dict[int, str] = {
     0: "Nagorno-Karabakh and the surrounding districts",
@@ -71,7 +70,7 @@ REGION_TIERS: dict[int, str] = {
 
 def region_tier(latitude: float, longitude: float, country: str) -> int:
     """Priority of a location for this map: 0 (conflict area) to 3 (elsewhere); see REGION_TIERS."""
-    min_lon, min_lat, max_lon, max_lat = CONFLICT_BOX
+    min_lon, min_lat, max_lon, max_lat = CONFLICT_LONLAT_BOX
     if country == "AZ" and min_lon <= longitude <= max_lon and min_lat <= latitude <= max_lat:
         return 0
     return _TIER_BY_COUNTRY.get(country, 3)

@@ -29,6 +29,7 @@ from geo.places.gazetteer import (
     is_ambiguous,
     resolve,
 )
+from geo.region import GEOCODER_LONLAT_BOX
 from geo.settings import Settings, get_settings
 
 GEOCODERS = ("offline", "nominatim")
@@ -36,7 +37,7 @@ NOMINATIM_TIMEOUT_S = 10.0
 # Bias (not bound) results to the South Caucasus: countries searched when the caller names none,
 # and a view box (lat, lon) corners around Georgia, Armenia and Azerbaijan.
 REGION_COUNTRY_CODES = ("am", "az", "ge")
-REGION_VIEWBOX = ((38.3, 40.0), (43.6, 50.9))
+REGION_VIEWBOX = GEOCODER_LONLAT_BOX.latlon_corners()
 # Nominatim address types that are a settlement (geo_precision 1) or a province (3).
 _SETTLEMENT_TYPES = {
     "city", "town", "village", "hamlet", "suburb", "quarter", "neighbourhood",
