@@ -624,6 +624,7 @@ def upload_import(plan, store, identity: auth.Identity, fkey: str, done: bool) -
             problem("Nothing was imported.", up.plain_message(exc))
         else:
             view = up.imported_view(plan)
-            link = view and up.map_link(view, app_url())
-            st.session_state["upload_done"] = (fkey, result.inserted, result.updated, link)
+            if view is not None:  # the map opens on the imported events (same tab, same session)
+                st.session_state["_view"] = view
+            st.session_state["upload_done"] = (fkey, result.inserted, result.updated, view)
             st.rerun()

@@ -28,11 +28,16 @@ with upload_tab:
         st.stop()
     data = file.getvalue()
     fkey = up.file_key(data)
-    done = st.session_state.get("upload_done") or (None, 0, 0, None)  # file, new, updated, url
+    done = st.session_state.get("upload_done") or (None, 0, 0, None)  # file, new, updated, view
     if done[0] == fkey:
         st.success(f"Imported {done[1]} new and {done[2]} updated events: they are on the map now.")
         if done[3]:  # the map at the imported events' period and extent
-            st.link_button("Open the map", done[3], icon=":material/map:")
+            st.page_link(
+                "app.py",
+                label="Open the map",
+                icon=":material/map:",
+                query_params=done[3].to_query(),
+            )
     try:
         header = up.read_header(data)
     except InputError as exc:

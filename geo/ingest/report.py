@@ -14,7 +14,6 @@ import json
 import math
 from collections.abc import Iterable, Sequence
 from pathlib import PurePath
-from urllib.parse import urlencode
 
 import pandas as pd
 
@@ -51,8 +50,9 @@ TYPE_HELP = (
     "No column gives the event type. Pick the type of every row of this file, or leave it "
     "unset: each row is then recorded as 'Other', with a warning."
 )
-# The map's zoom for one point, and the widest zoom a set of events may ask for.
-POINT_ZOOM = 12
+# The map's zoom for one point (about 60 km across: the place with the towns around it), and
+# the widest zoom a set of events may ask for.
+POINT_ZOOM = 10
 MIN_ZOOM = 3
 SOURCE_COLUMN = "Column in file"
 TARGET_COLUMN = "Maps to"
@@ -266,11 +266,6 @@ def imported_view(plan: ImportPlan) -> View | None:
         return view
     centre, zoom = fit_extent(points["latitude"].tolist(), points["longitude"].tolist())
     return View(start=view.start, end=view.end, center=centre, zoom=zoom)
-
-
-def map_link(view: View, base_url: str) -> str:
-    """The map page's permalink to `view` (`base_url` is the dashboard's address)."""
-    return f"{base_url}?{urlencode(view.to_query())}"
 
 
 def _frame_of(records) -> pd.DataFrame:

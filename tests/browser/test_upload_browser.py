@@ -76,9 +76,10 @@ def test_upload_dry_run_import_and_map(
     page.get_by_role("heading", name="Upload events").scroll_into_view_if_needed()
     save_screenshot(page, "upload-done")
 
-    link.click()
+    link.click()  # same tab: the session (signed in) goes on, the map opens on the import
     # The new event is among those the map's events canvas shows for the period.
     wait_for_map(page).wait_for_function(SHOWS_GORIS_JS, timeout=60_000)
+    expect(page).to_have_url(re.compile(r"from=2020-10-03&to=2020-10-03"))
     save_screenshot(page, "upload-on-map")
 
     # The import is a batch that names the editor.

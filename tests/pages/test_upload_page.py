@@ -61,9 +61,13 @@ def metrics(at: AppTest) -> dict[str, int]:
 
 
 def map_link(at: AppTest) -> str:
-    """The URL of the "Open the map" button."""
-    (button,) = [b for b in at.get("link_button") if b.proto.label == "Open the map"]
-    return button.proto.url
+    """Where the "Open the map" link goes: the map page with the view as its query string
+    (and the session's view set to it, so the map opens there in the same tab)."""
+    (link,) = [b for b in at.get("page_link") if b.proto.label == "Open the map"]
+    assert at.session_state["_view"].to_query() == dict(
+        pair.split("=") for pair in link.proto.query_string.split("&")
+    )
+    return "/?" + link.proto.query_string
 
 
 def warnings_table(at: AppTest) -> list[dict]:
@@ -105,7 +109,7 @@ def test_import_writes_the_store_and_links_to_the_map(db):
     assert events["event_id"].tolist() == ["up-test-goris"]
     assert events["latitude"].iloc[0] == pytest.approx(39.511, abs=0.01)  # geocoded: Goris
     assert "Imported 1 new" in at.success[0].value
-    assert map_link(at).endswith("/?from=2020-10-03&to=2020-10-03&lat=39.5111&lon=46.3417&z=12")
+    assert map_link(at).endswith("/?from=2020-10-03&to=2020-10-03&lat=39.5111&lon=46.3417&z=10")
     # The dry run is redone against the new store: the row is now a duplicate.
     assert metrics(at)["Duplicates"] == 1 and metrics(at)["New"] == 0
     assert at.button(key="import").disabled
