@@ -371,7 +371,7 @@ def _snapshot_view(args: argparse.Namespace):
 
 
 def _snapshot_options(args: argparse.Namespace):
-    from geo.briefing.render import SnapshotOptions
+    from geo.briefing import SnapshotOptions
 
     bbox = None
     if args.bbox:
@@ -399,7 +399,7 @@ def _progress_bar(done: int, total: int, width: int = 30) -> None:
 def _cmd_snapshot(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
-    from geo.briefing.render import FORMATS, series, snapshot
+    from geo.briefing import FORMATS, series, snapshot
     from geo.settings import get_settings
 
     settings = get_settings()

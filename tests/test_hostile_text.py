@@ -24,7 +24,7 @@ import pytest
 from hostile import NUL, PAYLOADS, TEXT_COLUMNS, assert_inert, hostile_rows
 from streamlit.testing.v1 import AppTest
 
-from geo.briefing.render import SnapshotOptions, briefing_html, series, snapshot
+from geo.briefing import SnapshotOptions, briefing_html, series, snapshot
 from geo.cli import main
 from geo.export import neutralise
 from geo.map.build import build_map

@@ -9,9 +9,9 @@ from geo.briefing.render import (
     briefing_html,
     default_title,
     permalink,
-    series,
     snapshot,
 )
+from geo.briefing.series import periods, series
 
 __all__ = [
     "FORMATS",
@@ -20,6 +20,7 @@ __all__ = [
     "SnapshotOptions",
     "briefing_html",
     "default_title",
+    "periods",
     "permalink",
     "series",
     "snapshot",

@@ -23,14 +23,13 @@ import asyncio
 import contextlib
 import datetime as dt
 import hashlib
-import io
 import os
 import tempfile
-import zipfile
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import TypeVar
 from urllib.parse import urlencode
@@ -39,17 +38,16 @@ import pandas as pd
 from branca.element import MacroElement, Template
 
 from geo.errors import InputError, NkMapError
-from geo.export import events_csv, export_events
+from geo.export import events_csv
 from geo.layers import LAYER_NAMES, LAYER_TITLES, layer_on
 from geo.map.assets import offline_html
 from geo.map.build import DEFAULT_CENTER, DEFAULT_ZOOM, build_map
 from geo.region import WHOLE_REGION_LONLAT_BOX
 from geo.settings import Settings, get_settings
-from geo.text import escape_markdown, escape_text
+from geo.text import escape_text
 from geo.view import View, filter_events
 
 FORMATS = ("png", "pdf", "html", "zip")
-SERIES_STEPS = ("day", "week")
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = (
     "--no-sandbox",
@@ -179,38 +177,9 @@ class NorthArrow(MacroElement):
         self._name = "NorthArrow"
 
 
-_PAGE_CSS = """
-@page { size: A4 landscape; margin: 0; }
-html, body { width: 100%; height: 100%; margin: 0; padding: 0; overflow: hidden; }
-body.nk-brief { display: flex; flex-direction: column; background: #fff; color: #1a1a1a;
-  font: 13px/1.35 system-ui, "DejaVu Sans", sans-serif;
-  -webkit-print-color-adjust: exact; print-color-adjust: exact; }
-.nk-banner { flex: none; background: #1f3b57; color: #fff; text-align: center;
-  font: 700 12px/1.6 system-ui, sans-serif; letter-spacing: .12em; text-transform: uppercase; }
-.nk-head { flex: none; padding: 8px 16px 6px; border-bottom: 1px solid #bbb; }
-.nk-head h1 { margin: 0; font-size: 22px; line-height: 1.2; font-weight: 700; }
-.nk-head .nk-sub { margin-top: 2px; font-size: 14px; color: #444; }
-.nk-mapbox { flex: 1 1 0; min-height: 55vh; position: relative; }
-.nk-mapbox > .folium-map { position: absolute !important; top: 0; right: 0; bottom: 0; left: 0;
-  width: auto !important; height: auto !important; }
-.nk-foot { flex: none; padding: 5px 16px 6px; border-top: 1px solid #bbb;
-  font-size: 10.5px; line-height: 1.3; color: #333; }
-.nk-notes { max-height: 24vh; overflow: hidden; }
-.nk-foot p { margin: 1px 0; }
-.nk-foot b { color: #111; }
-.nk-foot .nk-meta { color: #555; }
-.nk-north { background: rgba(255,255,255,.85); border-radius: 4px; padding: 2px 3px 0;
-  line-height: 0; border: 1px solid #999; }
-body.nk-static .leaflet-control-zoom, body.nk-static .leaflet-control-layers,
-body.nk-static .nk-time button, body.nk-static .nk-time input,
-body.nk-static .nk-time select { display: none !important; }
-body.nk-static .nk-legend { max-height: 70% !important; overflow: visible !important; }
-body.nk-static .nk-legend summary { list-style: none; }
-@media print {
-  .leaflet-control-zoom, .leaflet-control-layers, .nk-time button, .nk-time input,
-  .nk-time select { display: none !important; }
-}
-"""
+@cache
+def _page_css() -> str:
+    return (Path(__file__).with_name("css") / "briefing.css").read_text(encoding="utf-8")
 
 
 def _page(
@@ -266,7 +235,7 @@ def _page(
     ]
     tail = f'</main><footer class="nk-foot">{"".join(foot)}</footer>{banner}'
     body_class = "nk-brief nk-static" if static else "nk-brief"
-    head_extra = f"<title>{escape_text(title)}</title><style>{_PAGE_CSS}</style>"
+    head_extra = f"<title>{escape_text(title)}</title><style>{_page_css()}</style>"
 
     # The folium document is <html><head>…</head><body>map div, legend</body><script>…</script>:
     # wrap the body's content between the header and the footer, in a positioned box that
@@ -463,76 +432,6 @@ def _check_options(options: SnapshotOptions) -> None:
             )
 
 
-def _readme(
-    view: View, options: SnapshotOptions, settings: Settings, events: pd.DataFrame, stem: str
-) -> str:
-    title = options.title or default_title(view)
-    generated = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
-    # The title, banner and filters are user text: escaped, so a Markdown viewer shows them
-    # as typed (no image fetched, no live link).
-    lines = [
-        f"# {escape_markdown(title)}",
-        "",
-        escape_markdown(view.describe()),
-        "",
-    ]
-    if options.banner:
-        lines += [f"Handling: {escape_markdown(options.banner)}", ""]
-    lines += [
-        f"- Permalink of the view: {permalink(view, options)}",
-        f"- Layers: {', '.join(view.layers) or 'none'}; names: {view.convention}",
-        f"- Events: {len(events)}",
-        f"- Generated: {generated}; data version {data_version(events, settings)} "
-        "(sha256 of the events CSV and the boundaries manifest)",
-        "",
-        "## Files",
-        "",
-        f"- `{stem}.png`: the map as an image",
-        f"- `{stem}.pdf`: the same briefing page, A4 landscape",
-        "- `events.csv`: the events of the view, every schema column; text cells that a "
-        "spreadsheet would run as a formula start with `'`; re-imports with `nkmap ingest`",
-        "- `events.geojson`: the same events as points (EPSG:4326)",
-        "",
-        "## Sources and accuracy",
-        "",
-    ]
-    for layer_title, sources, accuracy in layer_notes(view, settings):
-        lines += [f"- **{layer_title}**: {sources}. Accuracy: {accuracy}"]
-    lines += [
-        f"- **Events**: {_event_note(events, view)}",
-        "",
-        "Layer provenance in full: data/boundaries/SOURCES.md and data/events/SOURCES.md of the "
-        "nkmap repository.",
-        "",
-    ]
-    return "\n".join(lines)
-
-
-def _data_pack(
-    view: View,
-    options: SnapshotOptions,
-    settings: Settings,
-    events: pd.DataFrame,
-    stem: str,
-    renderer: _Renderer,
-) -> bytes:
-    page = _page(view, options, settings, events, static=True)
-    png = renderer.render(page, "png", options.size)
-    pdf = renderer.render(page, "pdf", options.size)
-    with tempfile.TemporaryDirectory() as tmp:
-        geojson_path = Path(tmp) / "events.geojson"
-        export_events(events, geojson_path, "geojson")
-        geojson = geojson_path.read_bytes()
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-        zf.writestr(f"{stem}.png", png)
-        zf.writestr(f"{stem}.pdf", pdf)
-        zf.writestr("events.csv", events_csv(events).encode("utf-8"))
-        zf.writestr("events.geojson", geojson)
-        zf.writestr("README.md", _readme(view, options, settings, events, stem).encode("utf-8"))
-    return buf.getvalue()
-
-
 def _make(
     view: View,
     out: Path,
@@ -548,7 +447,9 @@ def _make(
         with _renderer() as r:
             return _make(view, out, fmt, options, settings, events, r)
     elif fmt == "zip":
-        data = _data_pack(view, options, settings, events, out.stem, renderer)
+        from geo.briefing.pack import data_pack  # pack builds on this module's page
+
+        data = data_pack(view, options, settings, events, out.stem, renderer)
     else:
         data = renderer.render(_page(view, options, settings, events, True), fmt, options.size)
     _atomic_write(out, data)
@@ -576,72 +477,3 @@ def snapshot(
     if events is None:
         events = _load_events(view, settings)
     return _outside_event_loop(_make, view, out, fmt, options, settings, events, None)
-
-
-def periods(view: View, each: str = "day") -> list[tuple[str, dt.date, dt.date]]:
-    """(file stem, first day, last day) of each day or ISO week of the view's period."""
-    if each not in SERIES_STEPS:
-        raise InputError(f"each must be one of {', '.join(SERIES_STEPS)}", value=each)
-    out: dict[str, tuple[dt.date, dt.date]] = {}
-    day = view.start
-    while day <= view.end:
-        if each == "day":
-            key = day.isoformat()
-        else:
-            iso = day.isocalendar()
-            key = f"{iso.year}-W{iso.week:02d}"
-        first, _ = out.get(key, (day, day))
-        out[key] = (first, day)
-        day += dt.timedelta(days=1)
-    return [(key, first, last) for key, (first, last) in out.items()]
-
-
-def series(
-    view: View,
-    out_dir: Path | str,
-    each: str = "day",
-    fmt: str = "png",
-    options: SnapshotOptions = SnapshotOptions(),
-    settings: Settings | None = None,
-    progress: Callable[[int, int], None] | None = None,
-) -> list[Path]:
-    """One snapshot per day (or ISO week) of the view's period, in `out_dir`.
-
-    Files are named ``2020-10-05.png`` (day) or ``2020-W41.png`` (week; the first and last
-    weeks are cut to the view's period). Each file is **per period, not cumulative**: it shows
-    the events of that day or week only (filtered by the view) and the reference layers as on
-    the period's last day. One Chromium serves the whole series. `progress(done, total)` is
-    called after each file. Returns the files in order.
-    """
-    fmt = fmt.lower().lstrip(".")
-    if fmt not in FORMATS:
-        raise InputError(f"format must be one of {', '.join(FORMATS)}", value=fmt)
-    _check_options(options)
-    settings = settings or get_settings()
-    out_dir = Path(out_dir)
-    if out_dir.exists() and not out_dir.is_dir():
-        raise InputError("the series output must be a directory", value=str(out_dir))
-    steps = periods(view, each)
-    events = _load_events(view, settings)
-    first = events["event_date"]
-    last = events["date_end"].fillna(first)
-    written: list[Path] = []
-
-    def run(renderer: _Renderer | None) -> None:
-        for i, (stem, start, end) in enumerate(steps, 1):
-            part = events[(first <= pd.Timestamp(end)) & (last >= pd.Timestamp(start))]
-            sub = replace(view, start=start, end=end)
-            path = _make(sub, out_dir / f"{stem}.{fmt}", fmt, options, settings, part, renderer)
-            written.append(path)
-            if progress is not None:
-                progress(i, len(steps))
-
-    def run_all() -> None:
-        if fmt == "html":
-            run(None)
-        else:
-            with _renderer() as r:
-                run(r)
-
-    _outside_event_loop(run_all)
-    return written

@@ -25,10 +25,9 @@ from geo.briefing.render import (
     _outside_event_loop,
     briefing_html,
     data_version,
-    periods,
-    series,
     snapshot,
 )
+from geo.briefing.series import periods, series
 from geo.cli import main
 from geo.ingest import plan_import
 from geo.map.assets import external_refs
