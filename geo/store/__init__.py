@@ -7,7 +7,7 @@ writes SQL. Every write is one transaction and one batch; readers never take the
 from __future__ import annotations
 
 import importlib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -56,9 +56,7 @@ class EventStore(Protocol):
         inserts: Sequence[Record],
         updates: Sequence[Record],
         *,
-        batch: BatchInfo | None = None,
-        source_name: str | None = None,
-        stats: Mapping[str, int] | None = None,
+        batch: BatchInfo,
     ) -> ApplyResult: ...
 
     def imports(self, limit: int | None = None) -> list[Batch]: ...

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -429,27 +429,15 @@ class SQLiteStore:
         inserts: Sequence[Record],
         updates: Sequence[Record],
         *,
-        batch: BatchInfo | None = None,
-        source_name: str | None = None,
-        stats: Mapping[str, int] | None = None,
+        batch: BatchInfo,
     ) -> ApplyResult:
         """Insert and update events as ONE batch in ONE transaction: the batch's row in
         `imports`, the events, and in `event_versions` the previous version of every event it
         updates (an insert records only its id). On any error nothing is changed.
 
-        `batch` says who imported which file; without it the user is 'unknown' and the older
-        keywords give the file (`source_name`) and counts (`stats`: rows, duplicates,
-        rejected). `inserts` and `updates` may be RecordFrames: their columns go to SQLite in
-        batches, without a dict per row."""
-        if batch is None:
-            stats = dict(stats or {})
-            batch = BatchInfo(
-                user="unknown",
-                file_name=source_name,
-                rows=stats.get("rows"),
-                duplicates=stats.get("duplicates"),
-                rejected=stats.get("rejected"),
-            )
+        `batch` says who imported which file (every write names its user). `inserts` and
+        `updates` may be RecordFrames: their columns go to SQLite in batches, without a dict
+        per row."""
         cols = [*COLUMN_NAMES, "content_hash", "import_id"]
         update_sql = (
             f"UPDATE events SET {', '.join(f'{c} = ?' for c in cols[1:])} WHERE event_id = ?"  # noqa: S608

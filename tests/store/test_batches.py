@@ -79,10 +79,10 @@ def test_an_import_records_who_which_file_and_counts(store, tmp_path):
     assert [b.id for b in store.imports(limit=1)] == [2]
 
 
-def test_the_old_keywords_still_record_a_batch(store):
-    store.apply([rec("a")], [], source_name="old.csv", stats={"rows": 3, "rejected": 2})
-    [batch] = store.imports()
-    assert (batch.user, batch.file, batch.rows, batch.rejected) == ("unknown", "old.csv", 3, 2)
+def test_a_write_without_a_batch_is_refused(store):
+    with pytest.raises(TypeError, match="batch"):
+        store.apply([rec("a")], [])
+    assert store.imports() == [] and store.count() == 0
 
 
 def test_versions_hold_the_previous_row_of_updates_and_only_the_id_of_inserts(store):

@@ -11,7 +11,9 @@ import pandas as pd
 import pytest
 
 from geo.errors import StoreError
-from geo.store import SCHEMA_VERSION, Record, SQLiteStore, content_hash
+from geo.store import SCHEMA_VERSION, BatchInfo, Record, SQLiteStore, content_hash
+
+BY_TEST = BatchInfo(user="test", file_name="test.csv")
 
 
 def rec(event_id, day="2020-10-04", end=None, kind="shelling", **extra):
@@ -57,6 +59,7 @@ def test_date_window_includes_multi_day_events_that_overlap(store):
             rec("c", "2020-11-10", kind="ceasefire"),
         ],
         [],
+        batch=BY_TEST,
     )
     assert list(store.events("2020-10-10", "2020-10-12")["event_id"]) == ["b"]
     assert list(store.events("2020-09-27", "2020-09-27")["event_id"]) == ["a"]
@@ -67,9 +70,11 @@ def test_date_window_includes_multi_day_events_that_overlap(store):
 
 
 def test_an_integrity_error_rolls_back_the_whole_import(store):
-    store.apply([rec("a")], [])
+    store.apply([rec("a")], [], batch=BY_TEST)
     with pytest.raises(StoreError, match="nothing was changed"):
-        store.apply([rec("b"), rec("c"), rec("a")], [])  # "a" exists: primary key clash
+        store.apply(
+            [rec("b"), rec("c"), rec("a")], [], batch=BY_TEST
+        )  # "a" exists: primary key clash
     assert store.count() == 1
     assert store.hashes(["a", "b", "c"]).keys() == {"a"}
 
@@ -82,7 +87,7 @@ def test_the_database_refuses_what_validation_should_have_caught(store):
         rec("w", "2020-10-04", "2020-10-01"),
     ):
         with pytest.raises(StoreError):
-            store.apply([bad], [])
+            store.apply([bad], [], batch=BY_TEST)
     assert store.count() == 0
 
 
@@ -92,7 +97,7 @@ def test_concurrent_writers_are_serialised(store):
     def write(prefix):
         try:
             for i in range(20):
-                store.apply([rec(f"{prefix}{i}")], [])
+                store.apply([rec(f"{prefix}{i}")], [], batch=BY_TEST)
         except Exception as exc:  # pragma: no cover - reported below
             errors.append(exc)
 
@@ -108,22 +113,24 @@ def test_concurrent_writers_are_serialised(store):
 
 
 def test_a_window_finds_a_long_event_that_started_long_before_it(store):
-    store.apply([rec("long", "2020-01-01", "2020-12-31"), rec("short", "2020-06-01")], [])
+    store.apply(
+        [rec("long", "2020-01-01", "2020-12-31"), rec("short", "2020-06-01")], [], batch=BY_TEST
+    )
     assert list(store.events("2020-11-01", "2020-11-30")["event_id"]) == ["long"]
     assert list(store.events("2020-12-31", "2021-01-31")["event_id"]) == ["long"]
     assert store.events("2021-01-01", "2021-01-31").empty
 
 
 def test_an_update_that_lengthens_an_event_widens_the_window_search(store):
-    store.apply([rec("a", "2020-09-01"), rec("b", "2020-09-05", "2020-09-07")], [])
+    store.apply([rec("a", "2020-09-01"), rec("b", "2020-09-05", "2020-09-07")], [], batch=BY_TEST)
     assert store.events("2020-10-01", "2020-10-31").empty
-    store.apply([], [rec("a", "2020-09-01", "2020-10-15")])
+    store.apply([], [rec("a", "2020-09-01", "2020-10-15")], batch=BY_TEST)
     assert list(store.events("2020-10-01", "2020-10-31")["event_id"]) == ["a"]
     assert list(store.events("2020-10-15", "2020-10-15", ["shelling"])["event_id"]) == ["a"]
 
 
 def test_window_queries_read_an_index_range(store):
-    store.apply([rec("a", "2020-09-01", "2020-09-03")], [])
+    store.apply([rec("a", "2020-09-01", "2020-09-03")], [], batch=BY_TEST)
     with store._connect() as conn:
         detail = " ".join(
             row[-1]
@@ -149,7 +156,7 @@ def test_windows_match_a_plain_filter_of_every_event(store):
         first = rng.randrange(len(days) - 60)
         end = days[first + rng.randrange(60)] if rng.random() < 0.3 else None
         records.append(rec(f"e{i:03d}", days[first], end, kind=rng.choice(["shelling", "other"])))
-    store.apply(records, [])
+    store.apply(records, [], batch=BY_TEST)
     every = store.events()
     for _ in range(30):
         a = rng.randrange(len(days))
@@ -260,11 +267,15 @@ def test_a_bulk_import_rebuilds_indexes_and_still_refuses_a_repeated_id(store, m
     import geo.store.sqlite as gs
 
     monkeypatch.setattr(gs, "REINDEX_MIN_ROWS", 2)
-    store.apply([rec("a")], [])
+    store.apply([rec("a")], [], batch=BY_TEST)
     with pytest.raises(StoreError, match="nothing was changed"):
-        store.apply([rec("c", "2020-10-09"), rec("b", "2020-10-01"), rec("a", "2020-11-01")], [])
+        store.apply(
+            [rec("c", "2020-10-09"), rec("b", "2020-10-01"), rec("a", "2020-11-01")],
+            [],
+            batch=BY_TEST,
+        )
     assert store.count() == 1
-    store.apply([rec("c", "2020-10-09"), rec("b", "2020-10-01", "2020-10-30")], [])
+    store.apply([rec("c", "2020-10-09"), rec("b", "2020-10-01", "2020-10-30")], [], batch=BY_TEST)
     assert list(store.events()["event_id"]) == ["b", "a", "c"]
     assert list(store.events("2020-10-20", "2020-10-20")["event_id"]) == ["b"]
     with store._connect() as conn:
