@@ -394,10 +394,35 @@ def require_role(settings: Settings, needed: str) -> auth.Identity:
 # --------------------------------------------------------------------------- import batches
 
 
+# The batch table's columns, in words (the store's names on the right).
+BATCH_COLUMNS = {
+    "id": "batch",
+    "at": "when (UTC)",
+    "user": "who",
+    "file": "file",
+    "format": "format",
+    "rows": "rows",
+    "inserted": "new",
+    "updated": "updated",
+    "duplicates": "duplicates",
+    "rejected": "rejected",
+    "undone_at": "undone (UTC)",
+    "undone_by": "undone by",
+    "undo_of": "undoes batch",
+    "sha256": "file sha256",
+}
+
+
+def _when(text: object) -> str:
+    """ISO UTC text as "2026-11-30 09:41"; blank for a missing value (None or NaN)."""
+    return text.replace("T", " ").removesuffix("+00:00")[:16] if isinstance(text, str) else ""
+
+
 def _batches_frame(batches: list) -> pd.DataFrame:
-    columns = ["id", "at", "user", "file", "format", "rows", "inserted", "updated"]
-    columns += ["duplicates", "rejected", "undone_at", "undone_by", "undo_of", "sha256"]
-    return pd.DataFrame([b.as_dict() for b in batches], columns=columns)
+    frame = pd.DataFrame([b.as_dict() for b in batches], columns=list(BATCH_COLUMNS))
+    frame["at"], frame["undone_at"] = frame["at"].map(_when), frame["undone_at"].map(_when)
+    frame["sha256"] = frame["sha256"].map(lambda h: h[:12] if isinstance(h, str) else "")
+    return frame.rename(columns=BATCH_COLUMNS)
 
 
 def import_history(settings: Settings, identity: auth.Identity) -> None:
@@ -417,7 +442,7 @@ def import_history(settings: Settings, identity: auth.Identity) -> None:
             "Import to undo",
             list(undoable),
             format_func=lambda i: (
-                f"batch {i}: {undoable[i].file} ({undoable[i].user}, {undoable[i].at})"
+                f"batch {i}: {undoable[i].file} ({undoable[i].user}, {_when(undoable[i].at)})"
             ),
             key="undo-batch",
         )
@@ -426,7 +451,8 @@ def import_history(settings: Settings, identity: auth.Identity) -> None:
             key="undo-force",
             help="Those events go back to their version before this import.",
         )
-        if st.button("Undo this import", key="undo"):
+        sure = st.checkbox(f"Yes, undo batch {choice}", key="undo-sure")
+        if st.button("Undo this import", key="undo", disabled=not sure):
             try:
                 auth.require(store, identity, "editor")  # the account as it is now
                 undo = store.undo(int(choice), user=identity.label, force=force)

@@ -268,9 +268,11 @@ def test_the_import_is_a_batch_with_its_editor_and_can_be_undone_on_the_page(db)
     (batch,) = store.imports()
     assert (batch.user, batch.file, batch.inserted, batch.rejected) == (EDITOR, "goris.csv", 1, 1)
     assert len(batch.sha256) == 64
-    history = next(df.value for df in at.dataframe if "sha256" in df.value.columns)
-    assert history["user"].tolist() == [EDITOR]
-    at.selectbox(key="undo-batch").select(batch.id)
+    history = next(df.value for df in at.dataframe if "file sha256" in df.value.columns)
+    assert history["who"].tolist() == [EDITOR] and history["file sha256"][0] == batch.sha256[:12]
+    at.selectbox(key="undo-batch").select(batch.id).run()
+    assert at.button(key="undo").disabled  # not before the user says yes
+    at.checkbox(key="undo-sure").check().run()
     at.button(key="undo").click().run()
     assert not at.exception
     assert "Batch 1 undone" in at.success[0].value
