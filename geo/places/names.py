@@ -97,9 +97,13 @@ def find_alias(name: str, path: Path | None = None) -> Alias | None:
 def place_label(name: str, convention: Convention | str = Convention.BOTH) -> str:
     """Label for a place name: both names for a contested place, else the name as given.
 
-    A name already written with both names ("Stepanakert / Khankendi") is relabelled too.
+    Only a text that is exactly a known name is relabelled ("Shusha"), or one written with
+    names of that same place only ("Stepanakert / Khankendi"). Any other text is the record's
+    own words and stays as it is: "Southern front (Hadrut / Jabrayil / Fuzuli direction)" or
+    "Gas pipeline near Shushi / Shusha" are never renamed.
     """
     alias = find_alias(name)
     if alias is None and " / " in name:
-        alias = next((a for part in name.split(" / ") if (a := find_alias(part))), None)
+        found = {find_alias(part) for part in name.split(" / ")}
+        alias = found.pop() if len(found) == 1 else None
     return alias.label(convention) if alias else name

@@ -161,3 +161,20 @@ def test_published_payload_is_named_by_content_and_old_files_are_pruned(tmp_path
     files = sorted(p.name for p in (tmp_path / "data").glob("events-*.json"))
     assert len(files) == KEEP_PUBLISHED and name in files
     assert not list((tmp_path / "data").glob(".*.tmp"))
+
+
+def test_popups_show_the_location_as_recorded_unless_it_is_exactly_a_known_name():
+    events = _events(3)
+    events["location"] = pd.array(
+        ["Southern front (Hadrut / Jabrayil / Fuzuli direction)", "Shusha", "Near Shusha"],
+        dtype="string",
+    )
+    loc = next(
+        f for f in _decode(event_payload(events, "both"))["fields"] if f["name"] == "location"
+    )
+    shown = [loc["values"][c] for c in _array(loc["codes"], np.uint8)]
+    assert shown == [
+        "Southern front (Hadrut / Jabrayil / Fuzuli direction)",
+        "Shushi / Shusha",  # exactly a known name: both names
+        "Near Shusha",
+    ]

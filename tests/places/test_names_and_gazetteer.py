@@ -22,6 +22,27 @@ def test_contested_places_carry_both_names(name, both):
     assert place_label(name) == both
 
 
+@pytest.mark.parametrize(
+    "recorded",
+    [
+        "Southern front (Hadrut / Jabrayil / Fuzuli direction)",
+        "Gas pipeline near Shushi / Shusha",
+        "Shusha / Goris road",
+        "Stepanakert / Shusha",  # two places, not two names of one
+    ],
+)
+def test_recorded_place_text_is_never_rewritten(recorded):
+    """Regression: popups renamed "Southern front (Hadrut / Jabrayil / Fuzuli direction)" as
+    "Mekhakavan / Jabrayil" while exports kept the text (issue 11)."""
+    for convention in Convention:
+        assert place_label(recorded, convention) == recorded
+
+
+def test_a_location_written_with_both_names_follows_the_convention():
+    assert place_label("Stepanakert / Khankendi", "azerbaijani") == "Khankendi"
+    assert place_label("Khankendi / Stepanakert") == "Stepanakert / Khankendi"
+
+
 def test_conventions_pick_one_name():
     alias = find_alias("Shusha")
     assert alias.label(Convention.ARMENIAN) == "Shushi"
