@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 
 import geopandas as gpd
 import numpy as np
@@ -198,5 +199,52 @@ def reference_lines(
         contact = layer_on("contact_line", day, settings)
         if len(contact):
             parts.append(contact.assign(layer="contact_line"))
-    frame = pd.concat([p[["name", "layer", "geometry"]] for p in parts], ignore_index=True)
-    return gpd.GeoDataFrame(frame, geometry="geometry", crs=parts[0].crs)
+    frame = pd.concat(
+        [p[["name", "layer", "accuracy", "geometry"]] for p in parts], ignore_index=True
+    )
+    frame["accuracy_km"] = [accuracy_km(str(a)) for a in frame["accuracy"]]
+    return gpd.GeoDataFrame(frame.drop(columns="accuracy"), geometry="geometry", crs=parts[0].crs)
+
+
+# A line whose accuracy text names no distance ("tens of km" for the schematic pipelines) is
+# taken to be good to this many km at best.
+SCHEMATIC_KM = 10
+
+
+def accuracy_km(accuracy: str) -> float:
+    """The distance a line's stated accuracy names ("about 1 km", "up to about 10 km"), else
+    SCHEMATIC_KM."""
+    found = re.search(r"(\d+(?:\.\d+)?)\s*km\b", accuracy)
+    return float(found.group(1)) if found else float(SCHEMATIC_KM)
+
+
+def distance_text(km: float, accuracy: float) -> str:
+    """A distance rounded to what the line's accuracy allows: "< 10 km", "~30 km", "~4 km"."""
+    if pd.isna(km):
+        return ""
+    if km < accuracy:
+        return f"< {accuracy:g} km"
+    return f"~{round(km / accuracy) * accuracy:g} km"
+
+
+def proximity_table(near: pd.DataFrame, lines: gpd.GeoDataFrame, km: float) -> pd.DataFrame:
+    """`counts_near` in words for a reader: readable columns, the closest event as place and
+    day, its distance rounded to the line's accuracy (never "0.0012 km" from a schematic
+    route)."""
+    acc = dict(zip(lines["name"], lines["accuracy_km"], strict=True))
+    closest = [
+        ""
+        if pd.isna(row.nearest_km)
+        else f"{row.nearest_place}, {row.nearest_date:%d %b %Y}: "
+        f"{distance_text(row.nearest_km, acc.get(row.name, SCHEMATIC_KM))}"
+        for row in near.itertuples(index=False)
+    ]
+    return pd.DataFrame(
+        {
+            "line": near["name"],
+            f"events within {km:g} km": near["events"],
+            "known fatalities": near["fatalities"],
+            "events with unknown fatalities": near["fatalities_unknown"],
+            "closest event": pd.array(closest, dtype="string"),
+        }
+    )

@@ -498,21 +498,26 @@ def summary(where, events: pd.DataFrame, view: View) -> None:
 
 def proximity_table(events: pd.DataFrame, view: View, settings: Settings) -> None:
     """How many events fell within N km of each pipeline and of the line of contact."""
-    from geo.proximity import counts_near, reference_lines
+    from geo.proximity import counts_near, proximity_table, reference_lines
 
     st.subheader("How close to the pipelines and the line of contact")
     km = st.slider("Within (km)", 1, 50, 10, key="km")
-    near = counts_near(events, reference_lines(view.end, settings), km)
-    columns = {
-        "name": "line",
-        "events": f"events within {km} km",
-        "fatalities": "known fatalities",
-        "fatalities_unknown": "events with unknown fatalities",
-    }
-    st.dataframe(near.rename(columns=columns), hide_index=True, width="stretch")
+    lines = reference_lines(view.end, settings)
+    near = counts_near(events, lines, km)
+    st.dataframe(proximity_table(near, lines, km), hide_index=True, width="stretch")
+    no_line = (
+        ""
+        if (lines["layer"] == "contact_line").any()
+        else (
+            f" No line of contact is drawn for {view.end:%d %b %Y}: during the 2020 war and its "
+            "handovers (27 Sep - 30 Nov 2020) the front moved daily and is not resolved here, "
+            "and after 20 Sep 2023 there was none."
+        )
+    )
     st.caption(
         "Distances to schematic pipeline routes (tens of km of error) and to the line of "
-        f"contact valid on {view.end:%d %b %Y}; events without a map point are not counted."
+        f"contact valid on {view.end:%d %b %Y}, rounded to each line's accuracy; events "
+        "without a map point are not counted." + no_line
     )
 
 

@@ -10,10 +10,13 @@ from shapely.geometry import LineString
 from geo.errors import InputError
 from geo.layers import layer_on
 from geo.proximity import (
+    SCHEMATIC_KM,
     counts_near,
+    distance_text,
     distances_km,
     events_near,
     missing_coordinates,
+    proximity_table,
     reference_lines,
 )
 
@@ -203,3 +206,43 @@ def test_many_events_in_one_vectorised_call():
     dist = distances_km(events, layer_on("pipelines"))
     assert dist.shape == (n, 5)
     assert np.isfinite(dist.to_numpy()).all()
+
+
+@pytest.mark.parametrize(
+    ("km", "accuracy", "text"),
+    [
+        (0.0012, 10, "< 10 km"),
+        (9.9, 10, "< 10 km"),
+        (26.0, 10, "~30 km"),
+        (0.3, 1, "< 1 km"),
+        (3.6, 1, "~4 km"),
+        (float("nan"), 10, ""),
+    ],
+)
+def test_distances_are_rounded_to_the_lines_accuracy(km, accuracy, text):
+    """Regression: the table said 0.0012 km from the BTC, a route schematic to tens of km."""
+    assert distance_text(km, accuracy) == text
+
+
+def test_each_line_carries_the_accuracy_its_source_states():
+    war_before = reference_lines("2015-01-01").set_index("name")["accuracy_km"]
+    assert war_before["Line of Contact, 1994-2020"] == 1  # NE 1:10m: about 1 km
+    assert war_before["Baku-Tbilisi-Ceyhan (BTC)"] == SCHEMATIC_KM  # "tens of km"
+    after = reference_lines("2022-01-01")
+    assert after.loc[after["layer"] == "contact_line", "accuracy_km"].tolist() == [10]
+
+
+def test_the_table_reads_as_words_with_the_closest_event_by_place_and_day():
+    events = _events([GANJA])
+    lines = reference_lines("2020-10-11")
+    table = proximity_table(counts_near(events, lines, 10), lines, 10)
+    assert list(table.columns) == [
+        "line",
+        "events within 10 km",
+        "known fatalities",
+        "events with unknown fatalities",
+        "closest event",
+    ]
+    btc = table.set_index("line").loc["Baku-Tbilisi-Ceyhan (BTC)"]
+    assert btc["closest event"] == "Ganja, 11 Oct 2020: < 10 km"
+    assert "00:00" not in " ".join(table["closest event"].dropna())

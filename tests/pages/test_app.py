@@ -144,3 +144,13 @@ def test_coming_back_from_another_page_keeps_the_view():
     at.switch_page("app.py").run()
     assert not at.exception
     assert str(at.date_input(key="to").value) == "2020-10-20"
+
+
+def test_proximity_says_why_there_is_no_line_of_contact_during_the_war():
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params.update({"from": "2020-10-01", "to": "2020-10-10"})
+    at.run()
+    near = next(d.value for d in at.dataframe if "closest event" in d.value)
+    assert "Line of Contact, 1994-2020" not in set(near["line"])
+    assert any("No line of contact is drawn for 10 Oct 2020" in c.value for c in at.caption)
+    assert not any(" km" in str(v) and "0.0" in str(v) for v in near["closest event"])
