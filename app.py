@@ -9,7 +9,7 @@ from streamlit_folium import st_folium
 from geo import ui
 from geo.map.build import DEFAULT_CENTER, DEFAULT_ZOOM, build_map
 from geo.map.timecontrol import period_change
-from geo.map.timeline import timeline_chart
+from geo.map.timeline import RULES_CAPTION, timeline_chart
 from geo.settings import get_settings
 from geo.view import filter_events
 
@@ -60,7 +60,8 @@ events = filter_events(ui.current_events(settings, view.start, view.end), view)
 ui.summary(summary, events, view)
 
 if not events.empty:
-    st.altair_chart(timeline_chart(events), width="stretch")
+    st.altair_chart(timeline_chart(events, view.start, view.end), width="stretch")
+    st.caption(RULES_CAPTION)
 
 ui.proximity_table(events, view, settings)
 ui.events_table(events)

@@ -42,6 +42,20 @@ EVENT_TYPES: dict[str, str] = {
     "humanitarian": "Humanitarian / displacement",
     "other": "Other",
 }
+# One colour per type, everywhere: map, legend, timeline, briefing images.
+EVENT_COLOR = {
+    "shelling": "#d62728",
+    "air_drone_strike": "#9467bd",
+    "missile_strike": "#8c564b",
+    "armed_clash": "#ff7f0e",
+    "capture": "#2ca02c",
+    "ceasefire": "#17becf",
+    "statement": "#1f77b4",
+    "violation_report": "#e377c2",
+    "protest": "#bcbd22",
+    "humanitarian": "#7f7f7f",
+    "other": "#555555",
+}
 # Types that may have no map point: a statement or agreement is not a place on the ground.
 POINTLESS_TYPES = frozenset({"statement", "ceasefire"})
 

@@ -141,3 +141,24 @@ def test_timeline_counts_and_marks():
     spec = timeline_chart(events).to_dict()
     assert len(spec["vconcat"]) == 2 and all("layer" in part for part in spec["vconcat"])
     assert daily_counts(events.iloc[0:0]).empty
+
+
+def test_timeline_uses_the_maps_colours_and_the_whole_period():
+    """Regression: the chart coloured capture red (shelling is red on the map), shrank its
+    axis to the filtered events and showed "12 PM" ticks (issue 11, item 5)."""
+    import datetime as dt
+
+    from geo.schema import EVENT_COLOR, EVENT_TYPES
+
+    events = _events()
+    spec = timeline_chart(events, dt.date(2020, 9, 1), dt.date(2020, 11, 30)).to_dict()
+    bars = spec["vconcat"][0]["layer"][0]["encoding"]
+    scale = bars["color"]["scale"]
+    assert dict(zip(scale["domain"], scale["range"], strict=True)) == {
+        EVENT_TYPES[t]: EVENT_COLOR[t]
+        for t in EVENT_TYPES
+        if EVENT_TYPES[t] in set(daily_counts(events)["type"])
+    }
+    assert bars["x"]["scale"]["domain"][0].startswith("2020-08-31T12")
+    assert bars["x"]["scale"]["domain"][1].startswith("2020-11-30T12")
+    assert bars["x"]["axis"]["format"] == "%d %b %Y"

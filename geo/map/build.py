@@ -23,12 +23,12 @@ from branca.element import MacroElement, Template
 
 from geo.layers import LAYER_NAMES, LAYER_TITLES, layer_on, load_layer, parse_date
 from geo.map import assets
-from geo.map.events import EVENT_COLOR, EventData, EventPayload, EventsLayer, event_payload
+from geo.map.events import EventData, EventPayload, EventsLayer, event_payload
 from geo.map.timecontrol import OPEN_END, OPEN_START, TimeControl, day_number
 from geo.places.names import place_label
 from geo.region import DEFAULT_CENTER_LATLON
 from geo.region import DEFAULT_ZOOM as REGION_DEFAULT_ZOOM
-from geo.schema import EVENT_TYPES
+from geo.schema import EVENT_COLOR, EVENT_TYPES
 from geo.settings import Settings, get_settings
 from geo.text import escape_text
 from geo.view import Convention

@@ -28,24 +28,11 @@ import pandas as pd
 from branca.element import MacroElement, Template
 
 from geo.places.names import place_label
-from geo.schema import EVENT_TYPES, GEO_PRECISION, POPUP_COLUMNS, TIME_PRECISION
+from geo.schema import EVENT_COLOR, EVENT_TYPES, GEO_PRECISION, POPUP_COLUMNS, TIME_PRECISION
 from geo.settings import Settings, get_settings
 from geo.text import script_safe_json
 from geo.view import Convention
 
-EVENT_COLOR = {
-    "shelling": "#d62728",
-    "air_drone_strike": "#9467bd",
-    "missile_strike": "#8c564b",
-    "armed_clash": "#ff7f0e",
-    "capture": "#2ca02c",
-    "ceasefire": "#17becf",
-    "statement": "#1f77b4",
-    "violation_report": "#e377c2",
-    "protest": "#bcbd22",
-    "humanitarian": "#7f7f7f",
-    "other": "#555555",
-}
 POPUP_LABELS = {
     "event_date": "Date",
     "date_end": "Until",

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import altair as alt
 import pandas as pd
 
-from geo.schema import EVENT_TYPES
+from geo.schema import EVENT_COLOR, EVENT_TYPES
 
 MARKED_TYPES = ("ceasefire", "statement")
 
@@ -40,16 +42,40 @@ def marked_days(events: pd.DataFrame) -> pd.DataFrame:
     ).drop_duplicates()
 
 
-def timeline_chart(events: pd.DataFrame) -> alt.VConcatChart:
-    """Events and known fatalities per day, stacked by type; ceasefires and statements as
-    dashed rules across both."""
+def timeline_chart(
+    events: pd.DataFrame, start: dt.date | None = None, end: dt.date | None = None
+) -> alt.VConcatChart:
+    """Events and known fatalities per day, stacked by type in the map's colours; ceasefires
+    and statements as dashed rules across both. The x axis is the period [start, end] (the
+    events' own span when not given), in days: no times of day."""
     counts = daily_counts(events)
-    x = alt.X("day:T", title=None)
-    color = alt.Color("type:N", title="type", legend=alt.Legend(orient="bottom"))
+    first = pd.Timestamp(start) if start is not None else events["event_date"].min()
+    last = pd.Timestamp(end) if end is not None else events["event_date"].max()
+    # Half a day either side: the first and last days' bars are drawn whole.
+    domain = [
+        (first - pd.Timedelta(hours=12)).isoformat(),
+        (last + pd.Timedelta(hours=12)).isoformat(),
+    ]
+    x = alt.X(
+        "day:T",
+        title=None,
+        scale=alt.Scale(domain=domain),
+        axis=alt.Axis(format="%d %b %Y", labelAngle=0, labelOverlap=True),
+    )
+    shown = [t for t in EVENT_TYPES if EVENT_TYPES[t] in set(counts["type"])]
+    color = alt.Color(
+        "type:N",
+        title=None,
+        scale=alt.Scale(
+            domain=[EVENT_TYPES[t] for t in shown], range=[EVENT_COLOR[t] for t in shown]
+        ),
+        legend=alt.Legend(orient="bottom", columns=4, labelLimit=220, symbolType="square"),
+    )
+    day = alt.Tooltip("day:T", title="day", format="%d %b %Y")
     rules = (
         alt.Chart(marked_days(events))
-        .mark_rule(strokeDash=[3, 3], color="#17becf")
-        .encode(x="day:T", tooltip=["day:T", "kind:N", "label:N"])
+        .mark_rule(strokeDash=[3, 3], color="#555555")
+        .encode(x=x, tooltip=[day, alt.Tooltip("kind:N"), alt.Tooltip("label:N")])
     )
     deaths = (
         alt.Chart(counts)
@@ -58,18 +84,18 @@ def timeline_chart(events: pd.DataFrame) -> alt.VConcatChart:
             x=x,
             y=alt.Y("fatalities:Q", title="known fatalities"),
             color=color,
-            tooltip=["day:T", "type:N", alt.Tooltip("fatalities:Q", title="known fatalities")],
+            tooltip=[day, "type:N", alt.Tooltip("fatalities:Q", title="known fatalities")],
         )
     )
     bars = (
         alt.Chart(counts)
         .mark_bar()
         .encode(
-            x=alt.X("day:T", title=None),
+            x=x,
             y=alt.Y("events:Q", title="events per day"),
-            color=alt.Color("type:N", title="type", legend=alt.Legend(orient="bottom")),
+            color=color,
             tooltip=[
-                alt.Tooltip("day:T"),
+                day,
                 alt.Tooltip("type:N"),
                 alt.Tooltip("events:Q"),
                 alt.Tooltip("fatalities:Q", title="known fatalities"),
@@ -77,6 +103,13 @@ def timeline_chart(events: pd.DataFrame) -> alt.VConcatChart:
         )
     )
     return alt.vconcat(
-        alt.layer(bars, rules).properties(height=150),
-        alt.layer(deaths, rules).properties(height=90),
+        alt.layer(bars, rules).properties(height=150, width="container"),
+        alt.layer(deaths, rules).properties(height=90, width="container"),
     ).resolve_scale(x="shared")
+
+
+# Said under the chart: what its dashed lines are.
+RULES_CAPTION = (
+    "Bars in the map's colours by event type. Dashed lines: ceasefires, agreements and "
+    "statements (hover for which). Fatalities are known figures only (unknown is not zero)."
+)
