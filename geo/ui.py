@@ -19,7 +19,19 @@ from geo.map.events import EventPayload, event_payload, publish
 from geo.schema import EVENT_TYPES, SIDES
 from geo.settings import Settings
 from geo.store import open_store
-from geo.view import ALL_LAYERS, FIRST_DAY, LAST_DAY, PRESETS, Convention, View, filter_events
+from geo.view import (
+    ALL_LAYERS,
+    CUSTOM,
+    FIRST_DAY,
+    LAST_DAY,
+    PRESETS,
+    SINGLE_DAY,
+    Convention,
+    View,
+    filter_events,
+    preset_for,
+    slider_bounds,
+)
 
 # Dashboard reruns rebuild the same map: reuse compiled templates in this process only.
 reuse_compiled_templates()
@@ -140,6 +152,7 @@ def _init_from_url() -> None:
             # the map at every pan would make st_folium redraw it; panning is the browser's.
             "_origin": (view.center, view.zoom),
             "_view_ready": True,
+            "preset": preset_for(view.start, view.end),
         }
     )
 
@@ -148,34 +161,36 @@ def _apply_preset() -> None:
     name = st.session_state.get("preset")
     if name in PRESETS:
         st.session_state["from"], st.session_state["to"] = PRESETS[name]
-    elif name == "Single day (the To date)":
+    elif name == SINGLE_DAY:
         st.session_state["from"] = st.session_state["to"]
     _dates_to_span()
 
 
 def _dates_to_span() -> None:
     st.session_state["span"] = (st.session_state["from"], st.session_state["to"])
+    st.session_state["preset"] = preset_for(st.session_state["from"], st.session_state["to"])
 
 
 def _span_to_dates() -> None:
     st.session_state["from"], st.session_state["to"] = st.session_state["span"]
+    st.session_state["preset"] = preset_for(*st.session_state["span"])
+
+
+# Phones: a compact title, so the map and its time control are in view (our CSS, no data).
+_PHONE_CSS = (
+    "<style>@media (max-width: 640px) { h1 { font-size: 1.5rem !important; "
+    "padding-top: 0.25rem !important; } }</style>"
+)
 
 
 def sidebar_view(claimants: list[str], span: tuple[dt.date, dt.date]) -> View:
     """Draw the sidebar and return the view it describes; `span` bounds the period slider."""
     _init_from_url()
+    st.html(_PHONE_CSS)
     sb = st.sidebar
-    lo = min(span[0], st.session_state["from"])
-    hi = max(span[1], st.session_state["to"])
-    if lo == hi:  # a store of one day's events, opened on that day: a slider needs a range
-        lo, hi = lo - dt.timedelta(days=1), hi + dt.timedelta(days=1)
+    lo, hi = slider_bounds(st.session_state["from"], st.session_state["to"], span)
     sb.header("Period")
-    sb.selectbox(
-        "Preset",
-        ["Custom", *PRESETS, "Single day (the To date)"],
-        key="preset",
-        on_change=_apply_preset,
-    )
+    sb.selectbox("Preset", [CUSTOM, *PRESETS, SINGLE_DAY], key="preset", on_change=_apply_preset)
     sb.slider(
         "Period",
         min_value=lo,
@@ -183,7 +198,8 @@ def sidebar_view(claimants: list[str], span: tuple[dt.date, dt.date]) -> View:
         key="span",
         on_change=_span_to_dates,
         format="DD MMM YYYY",
-        help="Over the span of the stored events; type exact days below.",
+        help="Over the period's years (or the stored events' span for a long period); type "
+        "other days below.",
     )
     sb.date_input(
         "From", min_value=FIRST_DAY, max_value=LAST_DAY, key="from", on_change=_dates_to_span
@@ -198,7 +214,7 @@ def sidebar_view(claimants: list[str], span: tuple[dt.date, dt.date]) -> View:
     )
     sb.header("Filters")
     sb.multiselect("Event types", list(EVENT_TYPES), format_func=EVENT_TYPES.get, key="types")
-    sb.multiselect("Side (of the actor)", list(SIDES), key="sides")
+    sb.multiselect("Side (of the actor)", list(SIDES), format_func=SIDES.get, key="sides")
     options = sorted(set(claimants) | set(st.session_state.get("claimed") or []))
     sb.multiselect("Claimed by", options, key="claimed")
     c1, c2 = sb.columns(2)

@@ -42,6 +42,35 @@ PRESETS: dict[str, tuple[dt.date, dt.date]] = {
     "Lachin corridor blockade": (dt.date(2022, 12, 12), dt.date(2023, 9, 18)),
     "2023 offensive and exodus": (dt.date(2023, 9, 19), dt.date(2023, 10, 1)),
 }
+CUSTOM, SINGLE_DAY = "Custom", "Single day (the To date)"
+
+
+def preset_for(start: dt.date, end: dt.date) -> str:
+    """The preset whose period is exactly [start, end] (a permalink to the 2020 war says
+    "2020 war", not "Custom"); SINGLE_DAY for one day; else CUSTOM."""
+    for name, period in PRESETS.items():
+        if period == (start, end):
+            return name
+    return SINGLE_DAY if start == end else CUSTOM
+
+
+def slider_bounds(
+    start: dt.date, end: dt.date, data_span: tuple[dt.date, dt.date]
+) -> tuple[dt.date, dt.date]:
+    """The period slider's range: the calendar years of the period (a six-week war is not a
+    dot on a 30-year line), or the stored events' span for a period of three years or more.
+    Always holds the period, and is never a single day."""
+    if end.year - start.year >= 2:
+        lo, hi = min(data_span[0], start), max(data_span[1], end)
+    else:
+        lo, hi = dt.date(start.year, 1, 1), dt.date(end.year, 12, 31)
+    lo, hi = max(lo, FIRST_DAY), min(hi, LAST_DAY)
+    lo, hi = min(lo, start), max(hi, end)
+    if lo == hi:
+        lo, hi = lo - dt.timedelta(days=1), hi + dt.timedelta(days=1)
+    return lo, hi
+
+
 TEXT_SEARCH_COLUMNS = ("location", "notes", "actor1", "actor2", "source", "claimed_by", "admin1")
 
 

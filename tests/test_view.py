@@ -162,3 +162,31 @@ def test_timeline_uses_the_maps_colours_and_the_whole_period():
     assert bars["x"]["scale"]["domain"][0].startswith("2020-08-31T12")
     assert bars["x"]["scale"]["domain"][1].startswith("2020-11-30T12")
     assert bars["x"]["axis"]["format"] == "%d %b %Y"
+
+
+def test_a_period_is_recognised_as_its_preset():
+    from geo.view import CUSTOM, PRESETS, SINGLE_DAY, preset_for
+
+    for name, (start, end) in PRESETS.items():
+        assert preset_for(start, end) == name
+    day = dt.date(2021, 6, 1)
+    assert preset_for(day, day) == SINGLE_DAY
+    assert preset_for(day, day + dt.timedelta(days=3)) == CUSTOM
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "bounds"),
+    [
+        # The 2020 war: the slider spans 2020, not 1994-2024 (a six-week war was a dot).
+        ("2020-09-27", "2020-11-10", ("2020-01-01", "2020-12-31")),
+        ("2022-12-12", "2023-09-18", ("2022-01-01", "2023-12-31")),
+        # A long period: the stored events' span, widened to hold the period.
+        ("2016-04-01", "2023-10-01", ("2016-04-01", "2023-10-01")),
+    ],
+)
+def test_the_slider_spans_the_periods_years(start, end, bounds):
+    from geo.view import slider_bounds
+
+    day = dt.date.fromisoformat
+    data = (day("2016-04-02"), day("2023-09-30"))
+    assert slider_bounds(day(start), day(end), data) == (day(bounds[0]), day(bounds[1]))

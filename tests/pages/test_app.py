@@ -1,5 +1,6 @@
 """App tests: the page runs, its widgets change what the map script contains."""
 
+import datetime as dt
 import re
 import tomllib
 from pathlib import Path
@@ -154,3 +155,17 @@ def test_proximity_says_why_there_is_no_line_of_contact_during_the_war():
     assert "Line of Contact, 1994-2020" not in set(near["line"])
     assert any("No line of contact is drawn for 10 Oct 2020" in c.value for c in at.caption)
     assert not any(" km" in str(v) and "0.0" in str(v) for v in near["closest event"])
+
+
+def test_a_permalink_to_a_presets_dates_shows_that_preset_and_zooms_the_slider():
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params.update({"from": "2020-09-27", "to": "2020-11-10", "sides": "armenian"})
+    at.run()
+    assert at.selectbox(key="preset").value == "2020 war"
+    slider = at.slider(key="span")  # AppTest gives a date slider's bounds in microseconds
+    bounds = [dt.date(1970, 1, 1) + dt.timedelta(microseconds=b) for b in (slider.min, slider.max)]
+    assert bounds == [dt.date(2020, 1, 1), dt.date(2020, 12, 31)]
+    sides = at.multiselect(key="sides")
+    assert sides.value == ["armenian"] and "Armenian forces" in " ".join(sides.options)
+    at.date_input(key="to").set_value(dt.date(2020, 11, 9)).run()
+    assert at.selectbox(key="preset").value == "Custom"
