@@ -185,7 +185,7 @@ class View:
         if self.types:
             parts.append("types: " + ", ".join(EVENT_TYPES[t] for t in self.types))
         if self.sides:
-            parts.append("sides: " + ", ".join(self.sides))
+            parts.append("sides: " + "; ".join(SIDES.get(s, s) for s in self.sides))
         if self.claimed_by:
             parts.append("claimed by: " + ", ".join(self.claimed_by))
         if self.fatalities_min is not None or self.fatalities_max is not None:
