@@ -125,6 +125,14 @@ COLUMN_NAMES: tuple[str, ...] = tuple(c.name for c in COLUMNS)
 BY_NAME: dict[str, Column] = {c.name: c for c in COLUMNS}
 # Columns whose content identifies an event when the source gives no id.
 IDENTITY_COLUMNS: tuple[str, ...] = ("event_date", "location", "event_type", "source")
+# Text in the source's own words (no vocabulary, no format): what hostile-text checks cover.
+FREE_TEXT_COLUMNS: tuple[str, ...] = tuple(
+    c.name
+    for c in COLUMNS
+    if c.kind is Kind.TEXT
+    and c.allowed is None
+    and c.name not in ("event_id", "country", "source_url")
+)
 # Shown in popups and tables, in this order.
 POPUP_COLUMNS: tuple[str, ...] = (
     "event_date", "date_end", "event_type", "location", "fatalities", "fatalities_low",

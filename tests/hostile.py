@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import os
 
+from geo.schema import FREE_TEXT_COLUMNS
+
 PAYLOADS: dict[str, str] = {
     "jinja_expression": "PRB{{ 6*7 }}PRB",
     "jinja_statement": "PRB{% if true %}LIVE{% endif %}PRB",
@@ -33,16 +35,7 @@ EVALUATED = ("PRB42PRB", "PRBLIVEPRB", "PRBPRB", f"PRB{os.getcwd()}PRB")
 # Not storable (refused at import), but pages and exports must still show it as text.
 NUL = "PRB\x00PRB"
 
-TEXT_COLUMNS = (
-    "sub_event_type",
-    "actor1",
-    "actor2",
-    "location",
-    "admin1",
-    "source",
-    "claimed_by",
-    "notes",
-)
+TEXT_COLUMNS = FREE_TEXT_COLUMNS  # every column of the source's own words
 
 
 def hostile_rows(day: str = "2020-10-02") -> list[dict[str, object]]:

@@ -10,7 +10,7 @@ import pytest
 
 from geo.errors import InputError, StoreError
 from geo.ingest import apply_plan, decode, plan_import, write_rejects
-from geo.schema import COLUMN_NAMES
+from geo.schema import COLUMN_NAMES, FREE_TEXT_COLUMNS
 from geo.store import SQLiteStore
 
 NATIVE_HEADER = ",".join(COLUMN_NAMES)
@@ -387,16 +387,8 @@ HOSTILE = [
 
 @pytest.mark.parametrize("payload", HOSTILE)
 def test_hostile_text_in_every_text_column_is_stored_verbatim(store, payload):
-    text_columns = [
-        "sub_event_type",
-        "actor1",
-        "actor2",
-        "location",
-        "admin1",
-        "source",
-        "claimed_by",
-        "notes",
-    ]  # not source_url: only an http(s) URL goes there (test_source_url_must_be_http_or_https)
+    # Not source_url: only an http(s) URL goes there (test_source_url_must_be_http_or_https).
+    text_columns = FREE_TEXT_COLUMNS
     p = plan(native_file(native_row(**dict.fromkeys(text_columns, payload))), store)
     assert not p.rejects
     apply_plan(p, store, user="test")
