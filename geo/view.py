@@ -15,7 +15,8 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from geo.layers import LAYER_NAMES
-from geo.schema import EVENT_TYPES, SIDES
+from geo.region import LonLatBox, events_box
+from geo.schema import EVENT_TYPES, POINTLESS_TYPES, SIDES
 
 if TYPE_CHECKING:  # pandas loads with filter_events: the geocoders import View's Convention
     import pandas as pd
@@ -230,3 +231,20 @@ def filter_events(events: pd.DataFrame, view: View) -> pd.DataFrame:
             hit |= events[col].fillna("").str.casefold().str.contains(needle, regex=False)
         keep &= hit
     return events[keep.fillna(False).astype(bool)]
+
+
+def frame_box(events: pd.DataFrame) -> LonLatBox | None:
+    """The box that frames a view's events: where things happened on the ground.
+
+    Statements and agreements (POINTLESS_TYPES, placed at capitals or where talks were held) do
+    not widen the frame unless the view has nothing else. None when no event has a point in the
+    region.
+    """
+    if events.empty or "latitude" not in events:
+        return None
+    grounded = events[~events["event_type"].isin(POINTLESS_TYPES)]
+    for frame in (grounded, events):
+        box = events_box(frame["latitude"], frame["longitude"])
+        if box is not None:
+            return box
+    return None

@@ -22,6 +22,7 @@ from geo.ingest.plan import ImportPlan, write_rejects
 from geo.ingest.presets import column_mapping, detect_format
 from geo.ingest.read import decode, read_records, sniff_delimiter
 from geo.ingest.rules import RowIssue
+from geo.region import fit_extent
 from geo.schema import COLUMN_NAMES, EVENT_TYPES
 from geo.text import escape_markdown  # noqa: F401  (pages call it from here)
 from geo.view import View
@@ -52,8 +53,6 @@ TYPE_HELP = (
 )
 # The map's zoom for one point (about 60 km across: the place with the towns around it), and
 # the widest zoom a set of events may ask for.
-POINT_ZOOM = 10
-MIN_ZOOM = 3
 SOURCE_COLUMN = "Column in file"
 TARGET_COLUMN = "Maps to"
 ISSUE_COLUMNS = ("line", "column", "value", "reason")
@@ -222,33 +221,6 @@ def type_label(code: str) -> str:
 def maps_event_type(table: pd.DataFrame) -> bool:
     """Whether some column of the (edited) mapping table fills event_type."""
     return "event_type" in set(table[TARGET_COLUMN])
-
-
-def fit_extent(
-    latitudes: Sequence[float],
-    longitudes: Sequence[float],
-    width_px: int = 900,
-    height_px: int = 600,
-) -> tuple[tuple[float, float], int]:
-    """The centre (lat, lon) of the points' bounding box and the largest web-map zoom at which
-    the box fits a `width_px` x `height_px` map (POINT_ZOOM for a single place)."""
-    south, north = min(latitudes), max(latitudes)
-    west, east = min(longitudes), max(longitudes)
-
-    def mercator_y(lat: float) -> float:
-        lat = max(-85.0, min(85.0, lat))
-        return math.log(math.tan(math.pi / 4 + math.radians(lat) / 2))
-
-    centre = ((south + north) / 2, (west + east) / 2)
-    # At zoom z the world is 256 * 2**z pixels wide: 360 degrees, or 2 pi in mercator y.
-    zooms = [POINT_ZOOM]
-    if east > west:
-        zooms.append(math.log2(width_px * 360 / (256 * (east - west))))
-    if north > south:
-        zooms.append(
-            math.log2(height_px * 2 * math.pi / (256 * (mercator_y(north) - mercator_y(south))))
-        )
-    return centre, max(MIN_ZOOM, min(POINT_ZOOM, math.floor(min(zooms))))
 
 
 def imported_view(plan: ImportPlan) -> View | None:

@@ -118,15 +118,6 @@ def test_reject_file_name_is_safe():
 # ------------------------------------------------------------------ the map after an import
 
 
-def test_fit_extent_centres_the_box_and_zooms_to_fit_it():
-    assert up.fit_extent([40.68], [46.36]) == ((40.68, 46.36), up.POINT_ZOOM)
-    centre, zoom = up.fit_extent([39.8, 40.7], [46.3, 47.2])  # Stepanakert to Ganja, ~1°
-    assert centre == pytest.approx((40.25, 46.75)) and zoom == 9  # 0.9° of latitude: 430 px
-    centre, zoom = up.fit_extent([38.8, 41.2], [43.5, 50.4])  # the whole South Caucasus
-    assert zoom == 7  # 6.9° of longitude: 630 of 900 px
-    assert up.fit_extent([-60, 70], [-170, 170])[1] == up.MIN_ZOOM  # never wider than the world
-
-
 def test_the_view_of_an_import_is_its_period_and_extent(tmp_path):
     store = open_store(tmp_path / "events.sqlite")
     data = (
