@@ -39,6 +39,8 @@ class Settings:
 
     root: Path = REPO_ROOT
     boundaries_dir: Path = field(default=REPO_ROOT / "data" / "boundaries")
+    # The offline basemap (places, water, roads) built by scripts/build_basemap.py.
+    basemap_dir: Path = field(default=REPO_ROOT / "data" / "basemap")
     events_dir: Path = field(default=REPO_ROOT / "data" / "events")
     # Streamlit serves <app dir>/static at /app/static when enableStaticServing is on.
     static_dir: Path = field(default=REPO_ROOT / "static")
@@ -66,6 +68,10 @@ class Settings:
     require_login: bool = False
     session_idle_minutes: int = 60
     session_max_hours: int = 12
+    # The address readers reach the dashboard at (https://maps.example.org/karabakh): briefing
+    # exports print permalinks under it. Empty: exports carry no permalink (a localhost link
+    # means nothing to a reader).
+    public_url: str = ""
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -75,6 +81,7 @@ class Settings:
         return cls(
             root=root,
             boundaries_dir=_path("NKMAP_BOUNDARIES_DIR", root / "data" / "boundaries"),
+            basemap_dir=_path("NKMAP_BASEMAP_DIR", root / "data" / "basemap"),
             events_dir=_path("NKMAP_EVENTS_DIR", root / "data" / "events"),
             static_dir=static_dir,
             vendor_dir=_path("NKMAP_VENDOR_DIR", static_dir / "vendor"),
@@ -91,6 +98,7 @@ class Settings:
             require_login=_flag("NKMAP_REQUIRE_LOGIN"),
             session_idle_minutes=_whole("NKMAP_SESSION_IDLE_MINUTES", 60),
             session_max_hours=_whole("NKMAP_SESSION_MAX_HOURS", 12),
+            public_url=os.environ.get("NKMAP_PUBLIC_URL", "").strip().rstrip("/"),
         )
 
 
