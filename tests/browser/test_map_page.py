@@ -266,7 +266,16 @@ def test_the_view_survives_a_trip_to_other_pages(app_url: str, page: Page, page_
     page.wait_for_timeout(2000)
     page.get_by_role("link", name="Briefing").click()
     page.get_by_text("01 Oct 2020 to 20 Oct 2020").first.wait_for(timeout=30_000)
-    page.get_by_role("link", name="app").click()
+    nav = page.get_by_test_id("stSidebarNav")
+    # The pages are named as users know them: the map is "Map", not the script's file name.
+    # (each link text starts with its Material icon's ligature name, on a line of its own)
+    assert [t.strip().splitlines()[-1] for t in nav.get_by_role("link").all_inner_texts()] == [
+        "Map",
+        "Upload events",
+        "Sources",
+        "Briefing",
+    ]
+    nav.get_by_role("link", name="Map").click()
     wait_for_map(page)
     page.get_by_text("01 Oct 2020 to 20 Oct 2020").first.wait_for(timeout=30_000)
     assert page.get_by_text("KeyError").count() == 0

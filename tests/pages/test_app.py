@@ -142,7 +142,7 @@ def test_coming_back_from_another_page_keeps_the_view():
     at.date_input(key="to").set_value("2020-10-20").run()
     at.switch_page("pages/2_Sources.py").run()
     assert not at.exception
-    at.switch_page("app.py").run()
+    at.switch_page("pages/0_Map.py").run()
     assert not at.exception
     assert str(at.date_input(key="to").value) == "2020-10-20"
 
