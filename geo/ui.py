@@ -16,6 +16,13 @@ from geo.errors import AuthError, StoreError
 from geo.layers import LAYER_TITLES
 from geo.map.build import reuse_compiled_templates
 from geo.map.events import EventPayload, event_payload, publish
+from geo.region import (
+    DEFAULT_CENTER_LATLON,
+    DEFAULT_ZOOM,
+    WHOLE_REGION_LONLAT_BOX,
+    LonLatBox,
+    fit_box,
+)
 from geo.schema import EVENT_TYPES, SIDES
 from geo.settings import Settings
 from geo.store import open_store
@@ -29,6 +36,7 @@ from geo.view import (
     Convention,
     View,
     filter_events,
+    frame_box,
     preset_for,
     slider_bounds,
 )
@@ -225,6 +233,13 @@ def sidebar_view(claimants: list[str], span: tuple[dt.date, dt.date]) -> View:
     sb.header("Map")
     sb.multiselect("Layers", list(ALL_LAYERS), format_func=LAYER_LABELS.get, key="layers")
     sb.radio(
+        "Frame the map on",
+        [FRAME_EVENTS, FRAME_REGION],
+        key="frame",
+        help="The map moves to fit the view's events when the period or the filters change "
+        "(statements made in capitals do not widen it); pan and zoom freely in between.",
+    )
+    sb.radio(
         "Contested place names",
         [c.value for c in Convention],
         format_func=CONVENTION_LABELS.get,
@@ -248,9 +263,41 @@ def sidebar_view(claimants: list[str], span: tuple[dt.date, dt.date]) -> View:
     )
 
 
-def map_origin() -> tuple[tuple[float, float] | None, int | None]:
-    """Centre and zoom the map opens at (from the permalink, else None = defaults)."""
-    return st.session_state.get("_origin", (None, None))
+FRAME_EVENTS, FRAME_REGION = "The view's events", "The whole region"
+
+
+def map_frame(
+    view: View, events: pd.DataFrame
+) -> tuple[tuple[tuple[float, float], int], LonLatBox | None]:
+    """Where the map opens (centre, zoom), and the box to fit it to now, if any.
+
+    The map is fitted to the view's events (geo.view.frame_box: where things happened, not the
+    capitals where statements were made) when the page opens without a map view in its
+    permalink, and again whenever the period, the filters or the frame choice change; panning
+    and zooming are the user's between those. "The whole region" frames Armenia and
+    Azerbaijan. The opening centre stays fixed while the user stays on the page (a new one
+    would rebuild the map).
+    """
+    s = st.session_state
+    choice = s.get("frame", FRAME_EVENTS)
+    key = (replace(view, layers=(), convention=Convention.BOTH, center=None, zoom=None), choice)
+    origin = s.get("_origin", (None, None))
+    if s.get("_framed") == key:
+        return _opening(origin), None
+    opening = "_framed" not in s
+    s["_framed"] = key
+    if opening and origin[0] is not None:  # a permalink's own map view wins when it opens
+        return _opening(origin), None
+    box = None if choice == FRAME_REGION else frame_box(events)
+    box = box or WHOLE_REGION_LONLAT_BOX
+    if origin[0] is None:
+        s["_origin"] = fit_box(box)
+    return _opening(s["_origin"]), box
+
+
+def _opening(origin: tuple) -> tuple[tuple[float, float], int]:
+    center, zoom = origin
+    return (center or DEFAULT_CENTER_LATLON), (zoom or DEFAULT_ZOOM)
 
 
 def remember_map_view(view: View, returned: dict | None) -> View:
@@ -504,8 +551,9 @@ def summary(where, events: pd.DataFrame, view: View) -> None:
     unplaced = int(events["latitude"].isna().sum())
     with where.container():
         st.caption(
-            f"{len(events):,} events, {view.start:%d %b %Y} to {view.end:%d %b %Y} "
-            f"({unplaced:,} without a map point, e.g. statements). Reference geography as on "
+            f"{len(events):,} events, {view.start:%d %b %Y} to {view.end:%d %b %Y}: "
+            f"{len(events) - unplaced:,} with a map point, {unplaced:,} without one (e.g. "
+            "statements; they are in the table). Reference geography as on "
             f"{view.end:%d %b %Y}; ▶ replays the period. Click an event for its source and "
             "whose claim it is. Schematic geometry is labelled."
         )

@@ -1,4 +1,5 @@
-"""Map page (the default page): the events of a period on the reference geography, with playback and filters.
+"""Map page (the default page): a period's events on the reference geography, with playback
+and filters.
 
 Thin page: read widgets (geo.ui), call geo, draw.
 """
@@ -7,7 +8,8 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from geo import ui
-from geo.map.build import DEFAULT_CENTER, DEFAULT_ZOOM, build_map
+from geo.map.build import build_map
+from geo.map.framing import fit_to
 from geo.map.timecontrol import period_change
 from geo.map.timeline import RULES_CAPTION, timeline_chart
 from geo.settings import get_settings
@@ -22,11 +24,10 @@ view = ui.sidebar_view(ui.claimants(settings), ui.data_span(settings))
 if view.start > view.end:
     st.error("The period's start is after its end: pick an earlier From date.")
     st.stop()
-# Filled once the period's events are read: the map goes out first, so a new period reaches
-# the drawn map without waiting for the query, the timeline or the table.
-summary = st.empty()
-
-origin_center, origin_zoom = ui.map_origin()
+summary = st.empty()  # above the map, filled once the map view is known
+# The period's events first: the map is framed on them (geo.view.frame_box).
+events = filter_events(ui.current_events(settings, view.start, view.end), view)
+(origin_center, origin_zoom), fit = ui.map_frame(view, events)
 # The map carries the whole data span and the browser shows the period: a new period reaches
 # the drawn map as a small update (period_change), not a rebuilt map.
 span = ui.map_span(settings, view)
@@ -42,21 +43,20 @@ m = build_map(
     heat="heat" in view.layers,
     draw_points="events" in view.layers,
     settings=settings,
-    center=origin_center or DEFAULT_CENTER,
-    zoom=origin_zoom or DEFAULT_ZOOM,
+    center=origin_center,
+    zoom=origin_zoom,
 )
+changes = [period_change(view.start, view.end)] + ([fit_to(fit)] if fit else [])
 returned = st_folium(
     m,
     height=600,
     use_container_width=True,
     returned_objects=["center", "zoom"],
-    feature_group_to_add=period_change(view.start, view.end),
+    feature_group_to_add=changes,
     key="map",
 )
 view = ui.remember_map_view(view, returned)
 ui.write_permalink(view)
-
-events = filter_events(ui.current_events(settings, view.start, view.end), view)
 ui.summary(summary, events, view)
 
 if not events.empty:

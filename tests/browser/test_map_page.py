@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import time
 
 import pytest
 from PIL import Image
@@ -280,3 +281,68 @@ def test_the_view_survives_a_trip_to_other_pages(app_url: str, page: Page, page_
     page.get_by_text("01 Oct 2020 to 20 Oct 2020").first.wait_for(timeout=30_000)
     assert page.get_by_text("KeyError").count() == 0
     assert page_log.page_errors == []
+
+
+def _bounds(frame: Frame) -> dict:
+    return frame.evaluate(
+        f"() => {{ const b = ({MAP_JS})().getBounds(); "
+        "return {w: b.getWest(), s: b.getSouth(), e: b.getEast(), n: b.getNorth()}; }"
+    )
+
+
+def _shows(b: dict, lon: float, lat: float) -> bool:
+    return b["w"] <= lon <= b["e"] and b["s"] <= lat <= b["n"]
+
+
+def _wait_for_bounds(page: Page, ok, timeout_s: float = 45) -> dict:
+    deadline = time.monotonic() + timeout_s
+    seen = None
+    while time.monotonic() < deadline:
+        for frame in page.frames:
+            try:
+                seen = _bounds(frame)
+            except Error:
+                continue
+            if ok(seen):
+                return seen
+        page.wait_for_timeout(250)
+    raise AssertionError(f"the map never showed the expected frame; last bounds {seen}")
+
+
+def test_a_view_opens_framed_on_its_events_and_follows_a_new_period(app_url: str, page: Page):
+    page.goto(f"{app_url}/?from=2020-09-27&to=2020-11-10")  # no map view in the link
+    frame = _wait_for_period(page, "2020-11-10")
+    page.wait_for_timeout(1500)
+    b = _bounds(frame)
+    # The fighting: Stepanakert, the Ganja and Barda strikes, the southern front (Jabrayil).
+    for lon, lat in [(46.75, 39.82), (46.36, 40.68), (47.15, 40.38), (47.03, 39.40)]:
+        assert _shows(b, lon, lat), (lon, lat, b)
+    # Not the Caucasus: Baku (where statements were made) and Tbilisi stay out of the frame.
+    assert not _shows(b, 49.87, 40.41) and not _shows(b, 44.79, 41.72), b
+    save_screenshot(page, "map-2020-war-framed")
+
+    page.get_by_role("combobox", name="Preset").first.click()
+    page.get_by_role("option", name="April 2016 war").click()
+    # (the preset starts a day before the first stored event: the map's span grows by a day,
+    # so the map is drawn anew; wait for the frame that shows the new period, framed)
+    # The 2016 war was fought on a shorter front: the map zooms in on it.
+    b2 = _wait_for_bounds(page, lambda b2: b2["e"] - b2["w"] < (b["e"] - b["w"]) * 0.75)
+    for lon, lat in [(46.75, 39.82), (47.15, 40.38), (47.25, 39.45)]:  # + Tartar, Fuzuli
+        assert _shows(b2, lon, lat), (lon, lat, b2)
+
+
+def test_a_permalinks_map_view_wins_over_framing_and_the_whole_region_is_one_click(
+    app_url: str, page: Page
+):
+    page.goto(f"{app_url}/?from=2020-09-27&to=2020-11-10&lat=41.0000&lon=44.0000&z=9")
+    frame = _wait_for_period(page, "2020-11-10")
+    page.wait_for_timeout(1500)
+    center = frame.evaluate(f"() => ({MAP_JS})().getCenter()")
+    assert abs(center["lat"] - 41.0) < 0.05 and abs(center["lng"] - 44.0) < 0.05
+
+    page.get_by_text("The whole region").click()
+    frame.wait_for_function(
+        f"() => ({MAP_JS})().getBounds().contains([40.41, 49.87])", timeout=30_000
+    )  # Baku
+    b = _bounds(frame)
+    assert _shows(b, 45.0, 39.2) and _shows(b, 44.5, 41.2)  # Nakhchivan's east, Armenia's north

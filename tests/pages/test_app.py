@@ -30,7 +30,7 @@ def test_map_page_runs_and_draws_the_layers():
     html = _map_html(at)
     assert "Oil and gas pipelines" in html
     assert "2020 war: area held before 27 Sep 2020" in html
-    assert "Events (" in html  # the curated events are drawn
+    assert "NKMap.eventsLayer(" in html  # the curated events are drawn
     table = next(d.value for d in at.dataframe if "event_date" in d.value)
     assert "2020-10-05" in table["event_date"].astype(str).tolist()
 
@@ -97,7 +97,7 @@ def test_presets_set_the_period():
 
 def test_naming_convention_reaches_the_map():
     at = AppTest.from_file(APP, default_timeout=60).run()
-    at.radio[0].set_value("azerbaijani").run()
+    at.radio(key="names").set_value("azerbaijani").run()
     html = _map_html(at)
     # The label's HTML sits JSON-escaped in the component's arguments ("<" as \u003c).
     assert re.search(r"nk-site-label\W+u003eKhankendi\W", html)
