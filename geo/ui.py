@@ -588,8 +588,18 @@ def proximity_table(events: pd.DataFrame, view: View, settings: Settings) -> Non
 # The browser gets at most TABLE_ROWS rows: a table of 100,000 rows costs seconds per rerun
 # and nobody reads it; exports (Briefing page, `nkmap export`) carry every event.
 TABLE_ROWS = 10_000
-TABLE_COLUMNS = ["event_date", "event_type", "location", "fatalities", "source", "claimed_by"]
-TABLE_COLUMNS += ["verification", "notes"]
+# The events table's columns and their headings (the export keeps the schema's names).
+TABLE_COLUMNS = {
+    "event_date": "Date",
+    "event_type": "Type",
+    "location": "Location (as recorded)",
+    "fatalities": "Known fatalities",
+    "claimed_by": "Claimed by",
+    "source": "Source",
+    "source_url": "Report",
+    "verification": "Verification",
+    "notes": "Notes",
+}
 
 
 def events_table(events: pd.DataFrame) -> None:
@@ -600,9 +610,18 @@ def events_table(events: pd.DataFrame) -> None:
                 f"The first {TABLE_ROWS:,} by date; the Briefing page's data pack or "
                 "`nkmap export` has all of them."
             )
-        shown = events.head(TABLE_ROWS)[TABLE_COLUMNS]
-        shown = shown.assign(event_type=shown["event_type"].map(EVENT_TYPES))
-        st.dataframe(shown, hide_index=True, width="stretch")
+        shown = events.head(TABLE_ROWS)[list(TABLE_COLUMNS)]
+        url = shown["source_url"].astype("string")
+        web = url.str.match(r"https?://", na=False)  # the ingest rule, again where it is drawn
+        shown = shown.assign(
+            event_type=shown["event_type"].map(EVENT_TYPES), source_url=url.where(web)
+        )
+        config = {name: heading for name, heading in TABLE_COLUMNS.items()}
+        config["event_date"] = st.column_config.DateColumn("Date", format="DD MMM YYYY")
+        config["fatalities"] = st.column_config.NumberColumn("Known fatalities", format="%d")
+        # Only http(s) addresses become links: never a script.
+        config["source_url"] = st.column_config.LinkColumn("Report", display_text="open")
+        st.dataframe(shown, hide_index=True, width="stretch", column_config=config)
 
 
 # ------------------------------------------------------------------------ upload page sections

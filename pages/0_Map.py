@@ -11,7 +11,7 @@ from geo import ui
 from geo.map.build import build_map
 from geo.map.framing import fit_to
 from geo.map.timecontrol import period_change
-from geo.map.timeline import RULES_CAPTION, timeline_chart
+from geo.map.timeline import RULES_CAPTION, timeline_charts
 from geo.settings import get_settings
 from geo.view import filter_events
 
@@ -60,7 +60,8 @@ ui.write_permalink(view)
 ui.summary(summary, events, view)
 
 if not events.empty:
-    st.altair_chart(timeline_chart(events, view.start, view.end), width="stretch")
+    for chart in timeline_charts(events, view.start, view.end):
+        st.altair_chart(chart, width="stretch")
     st.caption(RULES_CAPTION)
 
 ui.proximity_table(events, view, settings)

@@ -5,7 +5,7 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from geo.map.timeline import daily_counts, marked_days, timeline_chart
+from geo.map.timeline import daily_counts, marked_days, timeline_charts
 from geo.store import typed_frame
 from geo.view import View, filter_events
 
@@ -138,8 +138,12 @@ def test_timeline_counts_and_marks():
     assert counts["events"].sum() == 4
     assert counts.loc[counts["type"] == "Armed clash", "fatalities"].item() == 12
     assert list(marked_days(events)["kind"]) == ["Statement"]
-    spec = timeline_chart(events).to_dict()
-    assert len(spec["vconcat"]) == 2 and all("layer" in part for part in spec["vconcat"])
+    charts = [c.to_dict() for c in timeline_charts(events)]
+    assert len(charts) == 2 and all("layer" in part for part in charts)
+    # Each fits the page's width (a vconcat ran past it), and one legend explains both.
+    assert all(c["autosize"] == {"type": "fit-x", "contains": "padding"} for c in charts)
+    legends = [c["layer"][0]["encoding"]["color"].get("legend", {}) for c in charts]
+    assert legends[0] is None and legends[1]["orient"] == "bottom"
     assert daily_counts(events.iloc[0:0]).empty
 
 
@@ -151,8 +155,8 @@ def test_timeline_uses_the_maps_colours_and_the_whole_period():
     from geo.schema import EVENT_COLOR, EVENT_TYPES
 
     events = _events()
-    spec = timeline_chart(events, dt.date(2020, 9, 1), dt.date(2020, 11, 30)).to_dict()
-    bars = spec["vconcat"][0]["layer"][0]["encoding"]
+    top, _ = timeline_charts(events, dt.date(2020, 9, 1), dt.date(2020, 11, 30))
+    bars = top.to_dict()["layer"][0]["encoding"]
     scale = bars["color"]["scale"]
     assert dict(zip(scale["domain"], scale["range"], strict=True)) == {
         EVENT_TYPES[t]: EVENT_COLOR[t]

@@ -42,12 +42,16 @@ def marked_days(events: pd.DataFrame) -> pd.DataFrame:
     ).drop_duplicates()
 
 
-def timeline_chart(
+def timeline_charts(
     events: pd.DataFrame, start: dt.date | None = None, end: dt.date | None = None
-) -> alt.VConcatChart:
+) -> tuple[alt.LayerChart, alt.LayerChart]:
     """Events and known fatalities per day, stacked by type in the map's colours; ceasefires
     and statements as dashed rules across both. The x axis is the period [start, end] (the
-    events' own span when not given), in days: no times of day."""
+    events' own span when not given), in days: no times of day.
+
+    Two charts drawn one above the other, not one vconcat: Vega-Lite cannot fit a concatenated
+    chart to its container, and the vconcat ran some 50 px past the page's right edge. The
+    legend is the second chart's (the first chart's colours are the same)."""
     counts = daily_counts(events)
     first = pd.Timestamp(start) if start is not None else events["event_date"].min()
     last = pd.Timestamp(end) if end is not None else events["event_date"].max()
@@ -63,14 +67,16 @@ def timeline_chart(
         axis=alt.Axis(format="%d %b %Y", labelAngle=0, labelOverlap=True),
     )
     shown = [t for t in EVENT_TYPES if EVENT_TYPES[t] in set(counts["type"])]
+    palette = alt.Scale(
+        domain=[EVENT_TYPES[t] for t in shown], range=[EVENT_COLOR[t] for t in shown]
+    )
     color = alt.Color(
         "type:N",
         title=None,
-        scale=alt.Scale(
-            domain=[EVENT_TYPES[t] for t in shown], range=[EVENT_COLOR[t] for t in shown]
-        ),
+        scale=palette,
         legend=alt.Legend(orient="bottom", columns=4, labelLimit=220, symbolType="square"),
     )
+    unlabelled = alt.Color("type:N", title=None, scale=palette, legend=None)
     day = alt.Tooltip("day:T", title="day", format="%d %b %Y")
     rules = (
         alt.Chart(marked_days(events))
@@ -93,7 +99,7 @@ def timeline_chart(
         .encode(
             x=x,
             y=alt.Y("events:Q", title="events per day"),
-            color=color,
+            color=unlabelled,
             tooltip=[
                 day,
                 alt.Tooltip("type:N"),
@@ -102,10 +108,11 @@ def timeline_chart(
             ],
         )
     )
-    return alt.vconcat(
-        alt.layer(bars, rules).properties(height=150, width="container"),
-        alt.layer(deaths, rules).properties(height=90, width="container"),
-    ).resolve_scale(x="shared")
+    fit = alt.AutoSizeParams(type="fit-x", contains="padding")
+    return (
+        alt.layer(bars, rules).properties(height=150, width="container", autosize=fit),
+        alt.layer(deaths, rules).properties(height=90, width="container", autosize=fit),
+    )
 
 
 # Said under the chart: what its dashed lines are.

@@ -1,12 +1,15 @@
 """App tests: the page runs, its widgets change what the map script contains."""
 
 import datetime as dt
+import json
 import re
 import tomllib
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
+
+from geo.schema import EVENT_TYPES
 
 REPO = Path(__file__).resolve().parents[2]
 APP = str(REPO / "app.py")
@@ -169,3 +172,18 @@ def test_a_permalink_to_a_presets_dates_shows_that_preset_and_zooms_the_slider()
     assert sides.value == ["armenian"] and "Armenian forces" in " ".join(sides.options)
     at.date_input(key="to").set_value(dt.date(2020, 11, 9)).run()
     assert at.selectbox(key="preset").value == "Custom"
+
+
+def test_the_events_table_has_readable_headings_and_days_without_times():
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params.update({"from": "2020-09-27", "to": "2020-11-10"})
+    at.run()
+    table = at.dataframe[-1]
+    config = json.loads(table.proto.columns)
+    headings = {name: c["label"] for name, c in config.items() if "label" in c}
+    assert headings["event_date"] == "Date" and headings["claimed_by"] == "Claimed by"
+    assert set(table.value.columns) <= set(headings)  # every column has its heading
+    assert "_" not in "".join(headings.values())  # no schema names shown as headings
+    assert config["event_date"]["type_config"]["format"] == "DD MMM YYYY"
+    assert config["source_url"]["type_config"]["type"] == "link"
+    assert set(table.value["event_type"]) <= set(EVENT_TYPES.values())  # labels, not codes
