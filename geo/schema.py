@@ -114,7 +114,12 @@ COLUMNS: tuple[Column, ...] = (
     Column("fatalities_high", Kind.INT, "high estimate", minimum=0),
     Column("civilian_fatalities", Kind.INT, "civilians among the fatalities", minimum=0),
     Column("source", Kind.TEXT, "publisher and date of the report", required=True),
-    Column("source_url", Kind.TEXT, "URL, only when real"),
+    Column("source_url", Kind.TEXT, "URL of the report, only when real"),
+    Column(
+        "source_url_2",
+        Kind.TEXT,
+        "URL of a second report (e.g. the other side's figures), only when real",
+    ),
     Column("claimed_by", Kind.TEXT, "whose claim this is (blank = not a one-sided claim)"),
     Column(
         "verification", Kind.TEXT, "claimed / corroborated / confirmed", allowed=tuple(VERIFICATION)
@@ -131,8 +136,10 @@ FREE_TEXT_COLUMNS: tuple[str, ...] = tuple(
     for c in COLUMNS
     if c.kind is Kind.TEXT
     and c.allowed is None
-    and c.name not in ("event_id", "country", "source_url")
+    and c.name not in ("event_id", "country", "source_url", "source_url_2")
 )
+# Where an event's reports are: absolute http(s) URLs (geo.ingest.rules), drawn as links.
+URL_COLUMNS: tuple[str, ...] = ("source_url", "source_url_2")
 # Shown in popups and tables, in this order.
 POPUP_COLUMNS: tuple[str, ...] = (
     "event_date", "date_end", "event_type", "location", "fatalities", "fatalities_low",

@@ -23,7 +23,7 @@ from geo.region import (
     LonLatBox,
     fit_box,
 )
-from geo.schema import EVENT_TYPES, SIDES
+from geo.schema import EVENT_TYPES, SIDES, URL_COLUMNS
 from geo.settings import Settings
 from geo.store import open_store
 from geo.view import (
@@ -597,6 +597,7 @@ TABLE_COLUMNS = {
     "claimed_by": "Claimed by",
     "source": "Source",
     "source_url": "Report",
+    "source_url_2": "Second report",
     "verification": "Verification",
     "notes": "Notes",
 }
@@ -611,16 +612,16 @@ def events_table(events: pd.DataFrame) -> None:
                 "`nkmap export` has all of them."
             )
         shown = events.head(TABLE_ROWS)[list(TABLE_COLUMNS)]
-        url = shown["source_url"].astype("string")
-        web = url.str.match(r"https?://", na=False)  # the ingest rule, again where it is drawn
-        shown = shown.assign(
-            event_type=shown["event_type"].map(EVENT_TYPES), source_url=url.where(web)
-        )
+        shown = shown.assign(event_type=shown["event_type"].map(EVENT_TYPES))
+        for name in URL_COLUMNS:  # the ingest rule, again where links are drawn
+            url = shown[name].astype("string")
+            shown[name] = url.where(url.str.match(r"https?://", na=False))
         config = {name: heading for name, heading in TABLE_COLUMNS.items()}
         config["event_date"] = st.column_config.DateColumn("Date", format="DD MMM YYYY")
         config["fatalities"] = st.column_config.NumberColumn("Known fatalities", format="%d")
         # Only http(s) addresses become links: never a script.
-        config["source_url"] = st.column_config.LinkColumn("Report", display_text="open")
+        for name in URL_COLUMNS:
+            config[name] = st.column_config.LinkColumn(TABLE_COLUMNS[name], display_text="open")
         st.dataframe(shown, hide_index=True, width="stretch", column_config=config)
 
 

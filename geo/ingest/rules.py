@@ -48,6 +48,7 @@ from geo.schema import (
     EVENT_TYPES,
     IDENTITY_COLUMNS,
     POINTLESS_TYPES,
+    URL_COLUMNS,
     VERIFICATION,
     Kind,
 )
@@ -623,11 +624,12 @@ def check_rows(
             "outside the low-high range",
         )  # fmt: skip
 
-    # source_url: an absolute http(s) URL; a plain one is taken without a second look.
-    if "source_url" in raw:
-        plain = _np(pc.match_substring_regex(raw["source_url"], _PLAIN_URL))
-        found = _each(pc.if_else(pa.array(plain), "", raw["source_url"]), source_url)
-        out.reject(found.bad, "source_url", given("source_url"), found.reasons)
+    # source_url(_2): an absolute http(s) URL; a plain one is taken without a second look.
+    for name in URL_COLUMNS:
+        if name in raw:
+            plain = _np(pc.match_substring_regex(raw[name], _PLAIN_URL))
+            found = _each(pc.if_else(pa.array(plain), "", raw[name]), source_url)
+            out.reject(found.bad, name, given(name), found.reasons)
 
     # Source: the file's, credited to ACLED or UCDP when it came through them.
     if "source" in raw:

@@ -35,7 +35,7 @@ from geo.store.records import (
 # 3: every import is a batch (who, when, file, sha256, counts) with the previous version of
 # each event it wrote (event_versions), so it can be listed and undone; accounts (users,
 # signin_failures). Opening a version-2 store adds them in one transaction.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 BUSY_TIMEOUT_MS = 10_000
 # Rows per executemany batch: bounds the Python objects alive at once during a large import.
 WRITE_BATCH = 50_000
@@ -227,6 +227,9 @@ class SQLiteStore:
                     version = 2
                 if version == 2:
                     _upgrade_from_2(conn)
+                    version = 3
+                if version == 3:
+                    _upgrade_from_3(conn)
                 for sql in _CREATE:
                     conn.execute(sql)
                 if version is None:
@@ -860,6 +863,51 @@ def _read_version(conn: sqlite3.Connection) -> int | None:
             return None
         raise StoreError(f"cannot read the event store: {exc}") from exc
     return int(row[0]) if row else None
+
+
+# The event columns version 4 added (a version-3 store gets them by ALTER TABLE).
+_V4_EVENT_COLUMNS = ("source_url_2",)
+
+
+def _upgrade_from_3(conn: sqlite3.Connection) -> None:
+    """Version 3 -> 4, inside the caller's transaction: events and their kept versions get a
+    second report URL (`source_url_2`, empty), and every content hash is recomputed, since the
+    hash covers every schema column (so re-importing a file still finds its duplicates)."""
+    keys = {"events": ("event_date", "event_id"), "event_versions": ("import_id", "event_id")}
+    for table, key in keys.items():
+        have = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
+        if not have:  # (a version-2 store gets event_versions, with the column, afterwards)
+            continue
+        for column in _V4_EVENT_COLUMNS:
+            if column not in have:  # (a version-1 store rebuilt its events table: it has it)
+                conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} TEXT")
+        columns = COLUMN_NAMES if table == "events" else ("import_id", *COLUMN_NAMES)
+        _rehash(conn, table, key, columns)
+
+
+def _rehash(
+    conn: sqlite3.Connection, table: str, key: tuple[str, ...], columns: tuple[str, ...]
+) -> None:
+    """Recompute `table`'s content hashes READ_BATCH rows at a time, in primary-key order
+    (rows without a hash, the versions of inserts, keep none)."""
+    order, marks = ", ".join(key), ", ".join("?" * len(key))
+    select = f"SELECT {', '.join(columns)} FROM {table} WHERE content_hash IS NOT NULL"  # noqa: S608
+    update = (
+        f"UPDATE {table} SET content_hash = ? WHERE "  # noqa: S608
+        + " AND ".join(f"{k} = ?" for k in key)
+    )
+    after: tuple = ()
+    while True:
+        page = f" AND ({order}) > ({marks})" if after else ""
+        rows = conn.execute(f"{select}{page} ORDER BY {order} LIMIT {READ_BATCH}", after).fetchall()
+        if not rows:
+            return
+        frame = pd.DataFrame.from_records(rows, columns=list(columns))
+        hashes = content_hashes(frame[list(COLUMN_NAMES)])
+        at = [columns.index(k) for k in key]  # the key from the rows as read: Python values
+        keys = ([row[i] for i in at] for row in rows)
+        conn.executemany(update, ([h, *k] for h, k in zip(hashes, keys, strict=True)))
+        after = tuple(rows[-1][i] for i in at)
 
 
 def _upgrade_from_2(conn: sqlite3.Connection) -> None:

@@ -117,7 +117,7 @@ def country_of(raw):
     return code
 
 
-def url_of(raw):
+def url_of(raw, column="source_url"):
     try:
         parts = urlsplit(raw)
         _ = parts.port
@@ -125,13 +125,13 @@ def url_of(raw):
         parts = None
     if parts is None or parts.scheme.lower() not in ("http", "https") or not parts.hostname:
         raise Refused(
-            "source_url",
+            column,
             raw,
             "not an absolute http:// or https:// URL (e.g. https://example.org/a)",
         )
     if re.search(r'[\s"<>\\\x00-\x1f\x7f]', raw):
         raise Refused(
-            "source_url",
+            column,
             raw,
             "a URL cannot contain spaces, quotes, <, >, \\ or control characters: "
             "percent-encode them (%20 for a space)",
@@ -250,8 +250,9 @@ class Reference:
             (low is not None and best < low) or (high is not None and best > high)
         ):
             raise Refused("fatalities", raw.get("fatalities"), "outside the low-high range")
-        if raw.get("source_url") is not None:
-            url_of(raw["source_url"])
+        for column in ("source_url", "source_url_2"):
+            if raw.get(column) is not None:
+                url_of(raw[column], column)
         if v["source"] is None:
             v["source"] = self.source
         elif self.fmt == "acled":

@@ -170,6 +170,17 @@ def test_source_url_must_be_http_or_https(planner, store):
     assert inserted(p, "source_url") == [None, *good[1:]]  # blank is no URL, not a reject
 
 
+@pytest.mark.parametrize("column", ["source_url", "source_url_2"])
+def test_both_report_urls_follow_the_same_rule(planner, store, column):
+    rows = [
+        native_row(event_id="ok", **{column: "https://mod.gov.az/en/news/1"}),
+        native_row(event_id="bad", **{column: "javascript:alert(1)"}),
+    ]
+    p = planner(native_file(*rows), store)
+    assert [(r.line, r.column, r.reason) for r in p.rejects] == [(3, column, NOT_HTTP)]
+    assert inserted(p, column) == ["https://mod.gov.az/en/news/1"]
+
+
 # ------------------------------------------------------------------------ 4. NUL and controls
 
 

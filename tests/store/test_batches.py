@@ -333,7 +333,7 @@ def test_a_version_2_store_is_upgraded_and_keeps_its_batches(tmp_path):
     path = tmp_path / "v2.sqlite"
     make_v2_store(path)
     store = SQLiteStore(path)
-    assert store.schema_version() == SCHEMA_VERSION == 3 and store.count() == 2
+    assert store.schema_version() == SCHEMA_VERSION == 4 and store.count() == 2
     [old] = store.imports()
     assert (old.id, old.user, old.file, old.at, old.inserted) == (
         1,
@@ -380,7 +380,7 @@ def test_a_failed_upgrade_leaves_the_version_2_store_as_it_was(tmp_path, monkeyp
     assert "event_versions" not in names and "users" not in names
     conn.close()
     monkeypatch.setattr(gs, "_upgrade_from_2", real)
-    assert SQLiteStore(path).schema_version() == 3  # and it upgrades once the bug is gone
+    assert SQLiteStore(path).schema_version() == 4  # and it upgrades once the bug is gone
 
 
 # ------------------------------------------------------------------------ opening never waits
@@ -419,3 +419,35 @@ def test_opening_and_reading_go_on_while_an_import_holds_the_write_lock(
     reader.join()
     assert finished and outcome.get("error") is None
     assert outcome["ids"] == ["a"] and outcome["while_locked"] is True
+
+
+# ------------------------------------------------------------------------ version 3 stores
+
+
+def test_a_version_3_store_gets_a_second_report_url_and_fresh_hashes(tmp_path):
+    """Version 4 added source_url_2; the content hash covers every column, so the upgrade
+    recomputes the hashes of events and kept versions: a re-import still finds duplicates and
+    an undo still puts back a version whose hash matches its content."""
+    path = tmp_path / "v3.sqlite"
+    store = SQLiteStore(path)
+    store.apply([rec("a"), rec("b")], [], batch=info())
+    store.apply([], [rec("a", fatalities=3)], batch=info(file="g.csv"))
+    with store._connect() as conn:  # make it the version-3 store an older program left
+        for name in ("events", "event_versions"):
+            conn.execute(f"ALTER TABLE {name} DROP COLUMN source_url_2")
+            conn.execute(f"UPDATE {name} SET content_hash = 'v3' WHERE content_hash IS NOT NULL")
+        conn.execute("UPDATE meta SET value = '3' WHERE key = 'schema_version'")
+    gs._CURRENT.clear()
+
+    store = SQLiteStore(path)
+    assert store.schema_version() == SCHEMA_VERSION == 4
+    assert store.hashes(["a", "b"]) == {
+        "a": rec("a", fatalities=3).content_hash,
+        "b": rec("b").content_hash,
+    }
+    kept = table(store, "event_versions")
+    assert "v3" not in {cell for row in kept for cell in row}
+    store.undo(2, user="alice")  # back to the version before batch 2, with its right hash
+    assert store.hashes(["a"]) == {"a": rec("a").content_hash}
+    with store._connect() as conn:
+        assert conn.execute("SELECT source_url_2 FROM events").fetchall() == [(None,), (None,)]
