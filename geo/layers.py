@@ -20,11 +20,14 @@ if TYPE_CHECKING:  # geopandas and pandas load in functions: `nkmap geocode` nee
 
 LAYER_NAMES: tuple[str, ...] = (
     "countries",
+    "water",
+    "roads",
     "nkao",
     "control",
     "contact_line",
     "pipelines",
     "sites",
+    "places",
 )
 LAYER_TITLES: dict[str, str] = {
     "countries": "Countries",
@@ -33,13 +36,22 @@ LAYER_TITLES: dict[str, str] = {
     "contact_line": "Line of contact",
     "pipelines": "Oil and gas pipelines",
     "sites": "Terminals, bases and capitals",
+    "places": "Towns and villages",
+    "water": "Rivers and lakes",
+    "roads": "Roads (schematic)",
 }
+# The offline basemap, built by scripts/build_basemap.py into settings.basemap_dir.
+BASEMAP_NAMES: tuple[str, ...] = ("places", "water", "roads")
 
 
 def layer_path(name: str, settings: Settings | None = None) -> Path:
+    settings = settings or get_settings()
+    if name in BASEMAP_NAMES:
+        return settings.basemap_dir / f"{name}.geojson"
     if name not in LAYER_NAMES:
-        raise LayerError(f"unknown layer {name!r}; known layers: {', '.join(LAYER_NAMES)}")
-    return (settings or get_settings()).boundaries_dir / f"{name}.geojson"
+        known = ", ".join(dict.fromkeys((*LAYER_NAMES, *BASEMAP_NAMES)))
+        raise LayerError(f"unknown layer {name!r}; known layers: {known}")
+    return settings.boundaries_dir / f"{name}.geojson"
 
 
 @lru_cache(maxsize=32)
@@ -61,7 +73,8 @@ def load_layer(name: str, settings: Settings | None = None) -> gpd.GeoDataFrame:
     """A copy of the whole layer (cached on file path and modification time)."""
     path = layer_path(name, settings)
     if not path.exists():
-        raise LayerError(f"layer file missing: {path} (rebuild with `make boundaries`)")
+        target = "basemap" if name in BASEMAP_NAMES else "boundaries"
+        raise LayerError(f"layer file missing: {path} (rebuild with `make {target}`)")
     return _read(path, path.stat().st_mtime_ns).copy()
 
 

@@ -17,7 +17,8 @@ from geo.settings import Settings, get_settings
 
 ATTRIBUTION = (
     "Made with Natural Earth (public domain). GeoNames data © GeoNames, licensed under "
-    "CC BY 4.0. Leaflet © Volodymyr Agafonkin and contributors (BSD-2-Clause)."
+    "CC BY 4.0. Lakes and rivers: GSHHG / WDBII by P. Wessel and W. H. F. Smith (LGPL). "
+    "Leaflet © Volodymyr Agafonkin and contributors (BSD-2-Clause)."
 )
 NOT_GIVEN = "(not given)"
 
@@ -30,6 +31,7 @@ _TRAILING_DATE = re.compile(
 def _source_files(settings: Settings) -> dict[str, Path]:
     return {
         "data/boundaries/SOURCES.md": settings.boundaries_dir / "SOURCES.md",
+        "data/basemap/SOURCES.md": settings.basemap_dir / "SOURCES.md",
         "data/events/SOURCES.md": settings.events_dir / "SOURCES.md",
     }
 
@@ -47,16 +49,27 @@ def sources_markdown(settings: Settings | None = None) -> dict[str, str]:
 
 
 def build_manifest(settings: Settings | None = None) -> dict:
-    """data/boundaries/manifest.json: source versions and feature counts of the last build."""
-    path = (settings or get_settings()).boundaries_dir / "manifest.json"
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise LayerError(
-            f"build manifest missing: {path} (rebuild with `make boundaries`)"
-        ) from exc
-    except json.JSONDecodeError as exc:
-        raise LayerError(f"{path}: not valid JSON ({exc.msg}, line {exc.lineno})") from exc
+    """The source versions and feature counts of the last builds: data/boundaries/manifest.json
+    (`make boundaries`) and data/basemap/manifest.json (`make basemap`) in one dict, their
+    "layers" counts merged."""
+    settings = settings or get_settings()
+    merged: dict = {"layers": {}}
+    for folder, target in (
+        (settings.boundaries_dir, "boundaries"),
+        (settings.basemap_dir, "basemap"),
+    ):
+        path = folder / "manifest.json"
+        try:
+            manifest = json.loads(path.read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise LayerError(
+                f"build manifest missing: {path} (rebuild with `make {target}`)"
+            ) from exc
+        except json.JSONDecodeError as exc:
+            raise LayerError(f"{path}: not valid JSON ({exc.msg}, line {exc.lineno})") from exc
+        merged["layers"].update(manifest.pop("layers", {}))
+        merged.update(manifest)
+    return merged
 
 
 def manifest_versions(manifest: dict) -> pd.DataFrame:

