@@ -7,6 +7,7 @@ in Leaflet tooltips through innerHTML, and later layers will carry uploaded even
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import threading
 from collections import OrderedDict
@@ -21,8 +22,8 @@ import jinja2
 import pandas as pd
 from branca.element import MacroElement, Template
 
-from geo.layers import LAYER_NAMES, LAYER_TITLES, layer_on, load_layer, parse_date
-from geo.map import assets
+from geo.layers import LAYER_NAMES, LAYER_TITLES, layer_on, layer_path, load_layer, parse_date
+from geo.map import assets, basemap
 from geo.map.events import EventData, EventPayload, EventsLayer, event_payload
 from geo.map.timecontrol import OPEN_END, OPEN_START, TimeControl, day_number
 from geo.places.names import place_label
@@ -79,12 +80,14 @@ MIN_ZOOM, MAX_ZOOM = 4, 14
 
 CONTROL_STYLE = {
     "held_area": {"color": "#6a3d9a", "fillColor": "#b592d4", "fillOpacity": 0.35, "weight": 1},
-    "contested_area": {
-        "color": "#e08214",
-        "fillColor": "#fdb863",
+    # The 2020 war's held area day by day, reconstructed from claimed captures: the same
+    # colours, a dashed outline because the front between the captures is not known.
+    "held_area_reconstructed": {
+        "color": "#6a3d9a",
+        "fillColor": "#b592d4",
         "fillOpacity": 0.3,
-        "weight": 1.5,
-        "dashArray": "6 4",
+        "weight": 1.2,
+        "dashArray": "5 3",
     },
     "corridor": {"color": "#1b7837", "fillColor": "#7fbf7b", "fillOpacity": 0.5, "weight": 1},
 }
@@ -183,27 +186,27 @@ def _geojson(
 
 
 class Legend(MacroElement):
-    """A static legend box; its HTML is built from escaped strings only."""
+    """The legend, a Leaflet control (js/legend.js): in the bottom-right corner (above the
+    scale bar and the attribution; the time control has the bottom left), moved to another
+    corner when it would hide events there. Its heading is a button that folds it: it
+    starts open, folded on screens narrower than 600 px. Its HTML is built from escaped
+    strings only; the script moves the rendered box into the control. The box is found by a
+    token of its own, not the element's name: streamlit-folium renames the script's
+    variables but not the HTML."""
 
     _template = Template(
         """
         {% macro html(this, kwargs) %}
-        <div class="nk-legend" style="position:absolute; bottom:28px; right:10px; z-index:1000;
-             background:rgba(255,255,255,.92); padding:6px 9px; border:1px solid #999;
-             border-radius:4px; font:12px/1.35 system-ui,sans-serif; max-width:260px;
-             max-height:55%; overflow-y:auto;">
-          <details open><summary style="cursor:pointer">{{ this.title }}</summary>
+        <div class="nk-legend" data-nk-legend="{{ this.token }}">
+          <details open><summary class="nk-legend-toggle"
+            title="Show or hide the legend">{{ this.title }}</summary>
           {{ this.body }}
           </details>
         </div>
         {% endmacro %}
         {% macro script(this, kwargs) %}
-        // On a phone the legend starts folded: the map and the time control stay visible.
-        if (window.innerWidth < 600) {
-          document.querySelectorAll(".nk-legend details").forEach(function (d) {
-            d.removeAttribute("open");
-          });
-        }
+        {{ this.library }}
+        NKLegend({{ this._parent.get_name() }}, {{ this.token | tojson }});
         {% endmacro %}
         """
     )
@@ -226,6 +229,27 @@ class Legend(MacroElement):
                 attr = f' data-nk-days="{days}"'
             parts.append(f"<div{attr}>{swatch} {escape_text(label)}</div>")
         self.body = "".join(parts)
+        # Named by its content, not at random: the dashboard rebuilds the same map on every
+        # rerun, and streamlit-folium redraws a map whose HTML changed.
+        self.token = hashlib.sha256((self.title + self.body).encode()).hexdigest()[:16]
+        self.library = _legend_library()
+
+
+class ScaleBar(MacroElement):
+    """Leaflet's scale control, metric only (the region's analysts read kilometres)."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        L.control.scale({ metric: true, imperial: false, position: "bottomright" })
+          .addTo({{ this._parent.get_name() }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._name = "ScaleBar"
 
 
 def _days(features: gpd.GeoDataFrame) -> list[tuple[int, int]]:
@@ -273,6 +297,11 @@ class BasemapStyle(MacroElement):
 
 
 @cache
+def _legend_library() -> str:
+    return (Path(__file__).with_name("js") / "legend.js").read_text(encoding="utf-8")
+
+
+@cache
 def _map_css() -> str:
     return (Path(__file__).with_name("css") / "map.css").read_text(encoding="utf-8")
 
@@ -282,6 +311,11 @@ def _pipeline_style(feature: dict) -> dict:
     if commodity == "gas":
         return {"color": COMMODITY_COLOR["gas"], "weight": 2.5, "dashArray": "7 7"}
     return {"color": COMMODITY_COLOR.get(commodity, "#555"), "weight": 3.5, "opacity": 0.9}
+
+
+# Labels (countries, sites, basemap places) have a pane of their own: above area fills and
+# lines (overlayPane, 400), under the events (js/events.js, 450) and markers (600).
+LABEL_PANE, LABEL_PANE_Z = "nkLabels", 420
 
 
 def _label_marker(lat: float, lon: float, text: str, css_class: str) -> folium.Marker:
@@ -295,14 +329,16 @@ def _label_marker(lat: float, lon: float, text: str, css_class: str) -> folium.M
             class_name="nk-label-icon",
         ),
         interactive=False,
+        pane=LABEL_PANE,
     )
 
 
-def _labels(
+def _label_points(
     layers: Sequence[str], day: dt.date, convention: Convention, settings: Settings
-) -> folium.FeatureGroup:
-    """Place names on the basemap: countries in capitals, sites beside their dots."""
-    group = folium.FeatureGroup(name="Labels")
+) -> list[tuple[float, float, str, str]]:
+    """(lat, lon, text, css class) of the fixed labels: countries, and sites beside their
+    dots."""
+    out = []
     if "countries" in layers:
         countries = layer_on("countries", None, settings)
         for _, row in countries.iterrows():
@@ -310,12 +346,20 @@ def _labels(
             parts = getattr(row.geometry, "geoms", [row.geometry])
             point = max(parts, key=lambda g: g.area).representative_point()
             at = COUNTRY_LABEL_AT.get(row["iso_a3"], (point.y, point.x))
-            _label_marker(*at, str(row["name"]).upper(), "nk-country-label").add_to(group)
+            out.append((*at, str(row["name"]).upper(), "nk-country-label"))
     if "sites" in layers:
         sites = layer_on("sites", day, settings)
         for _, row in sites[sites["kind"] != "terminal"].iterrows():
             text = place_label(str(row["name"]), convention)
-            _label_marker(row.geometry.y, row.geometry.x, text, "nk-site-label").add_to(group)
+            out.append((row.geometry.y, row.geometry.x, text, "nk-site-label"))
+    return out
+
+
+def _labels(points: Sequence[tuple[float, float, str, str]]) -> folium.FeatureGroup:
+    """Place names on the basemap: countries in capitals, sites beside their dots."""
+    group = folium.FeatureGroup(name="Labels")
+    for lat, lon, text, css_class in points:
+        _label_marker(lat, lon, text, css_class).add_to(group)
     return group
 
 
@@ -329,6 +373,9 @@ class _Draw:
     day: dt.date
     convention: Convention
     settings: Settings
+    layers: Sequence[str] = ()
+    # The fixed labels (countries, sites): (lat, lon, text, css class).
+    labels: Sequence[tuple[float, float, str, str]] = ()
     legend: list[tuple] = field(default_factory=list)
     timed_refs: list[folium.GeoJson] = field(default_factory=list)
 
@@ -386,9 +433,11 @@ def _draw_control(ctx: _Draw) -> None:
     for kind in areas["kind"].unique():
         label = {
             "held_area": "Area held by Armenian forces",
-            "contested_area": "2020 war: pre-war held area (front not resolved)",
+            "held_area_reconstructed": (
+                "2020 war: area held, reconstructed from claimed captures (approximate)"
+            ),
             "corridor": "Lachin corridor (schematic)",
-        }.get(kind, kind)
+        }.get(kind, str(kind).replace("_", " ").capitalize())
         ctx.legend.append(
             (
                 _swatch_fill(CONTROL_STYLE.get(kind, CONTROL_STYLE["held_area"])),
@@ -472,6 +521,119 @@ def _draw_sites(ctx: _Draw) -> None:
     ctx.legend.append((_swatch_dot(SITE_COLOR["capital"]), "Capital / military base"))
 
 
+# Basemap layers prepared for the map (escaped, in a naming convention), by layer file and
+# version, convention and period: the dashboard rebuilds the same map on every rerun, and
+# preparing ~1,000 places or the rivers again each time was a fifth of its build time.
+_PREPARED: OrderedDict[tuple, object] = OrderedDict()
+_PREPARED_SIZE = 64
+
+
+def _prepared(name: str, settings: Settings, key: tuple, make):
+    path = layer_path(name, settings)
+    full = (name, str(path), path.stat().st_mtime_ns if path.exists() else None, *key)
+    with _GEOJSON_LOCK:
+        hit = _PREPARED.get(full)
+    if hit is None:
+        hit = make()
+        with _GEOJSON_LOCK:
+            _PREPARED[full] = hit
+            while len(_PREPARED) > _PREPARED_SIZE:
+                _PREPARED.popitem(last=False)
+    return hit
+
+
+def _water_frames(settings: Settings, convention: Convention) -> tuple:
+    """(named, unnamed) water features ready for the map; either may be None."""
+    water = layer_on("water", None, settings)
+    named = water["name"].fillna("").astype(str).str.strip() != ""
+    return (
+        _for_map(water[named], convention) if named.any() else None,
+        _for_map(water[~named], convention) if (~named).any() else None,
+    )
+
+
+def _draw_water(ctx: _Draw) -> None:
+    named, unnamed = _prepared(
+        "water",
+        ctx.settings,
+        (ctx.convention,),
+        lambda: _water_frames(ctx.settings, ctx.convention),
+    )
+    group = folium.FeatureGroup(name=escape_text(LAYER_TITLES["water"]))
+    if named is not None:
+        _geojson(
+            named,
+            "named",
+            basemap.water_style,
+            ["name", "kind", "source"],
+            ["", "Type", "Source"],
+            key=("water-named", ctx.convention, ctx.settings),
+        ).add_to(group)
+    if unnamed is not None:
+        # Unnamed rivers say nothing on hover: not interactive, so they never take a click.
+        folium.GeoJson(
+            _geo_data(unnamed, ("water-unnamed", ctx.settings)),
+            name="unnamed",
+            style_function=basemap.water_style,
+            interactive=False,
+        ).add_to(group)
+    group.add_to(ctx.m)
+    ctx.legend.append(
+        (
+            _swatch_line(basemap.WATER_LINE)
+            + " "
+            + _swatch_fill({"fillColor": basemap.WATER_FILL, "color": basemap.WATER_LINE}),
+            "River / lake",
+        )
+    )
+
+
+def _road_frame(ctx: _Draw) -> tuple:
+    """The roads of the period ready for the map, and which are schematic."""
+    raw = load_layer("roads", ctx.settings)
+    roads = _overlapping(raw, ctx.start, ctx.day) if "valid_from" in raw else raw
+    roads = roads.assign(drawn=basemap.road_drawn_as(roads))
+    return _for_map(roads, ctx.convention), basemap.is_schematic(roads)
+
+
+def _draw_roads(ctx: _Draw) -> None:
+    shown, schematic = _prepared(
+        "roads", ctx.settings, (ctx.start, ctx.day, ctx.convention), lambda: _road_frame(ctx)
+    )
+    if not len(shown):
+        return
+    layer = _geojson(
+        shown,
+        LAYER_TITLES["roads"],
+        basemap.road_style,
+        ["name", "drawn", "accuracy", "waypoints", "valid_from", "valid_to", "note", "source"],
+        ["", "Drawn", "Accuracy", "Via", "From", "To", "Note", "Source"],
+        key=("roads", ctx.start, ctx.day, ctx.convention, ctx.settings),
+    )
+    layer.add_to(ctx.m)
+    timed = "d0" in shown
+    if timed:
+        ctx.timed_refs.append(layer)
+    for flag, label in ((True, "Road (schematic)"), (False, "Road")):
+        part = shown[schematic == flag]
+        if len(part):
+            row = (_swatch_line(basemap.ROAD_COLOR, dash=flag), label)
+            ctx.legend.append((*row, _days(part)) if timed else row)
+
+
+def _draw_places(ctx: _Draw) -> None:
+    fixed = tuple(ctx.labels)
+    payload = _prepared(
+        "places",
+        ctx.settings,
+        (ctx.convention, fixed),
+        lambda: basemap.places_payload(
+            layer_on("places", None, ctx.settings), ctx.convention, fixed
+        ),
+    )
+    basemap.PlacesLayer(payload, escape_text(LAYER_TITLES["places"])).add_to(ctx.m)
+
+
 def _draw_events(
     ctx: _Draw,
     events: pd.DataFrame | EventPayload,
@@ -501,7 +663,7 @@ def _draw_events(
             )
         )
     if draw_points:
-        points = EventsLayer(data, f"Events ({payload.count:,})", **period)
+        points = EventsLayer(data, "Events", **period)
         points.add_to(ctx.m)
         timed.append(points)
         for kind in payload.types:
@@ -517,14 +679,18 @@ def _draw_events(
     return timed
 
 
-# One builder per reference layer, in drawing order (areas under lines under points).
+# One builder per reference layer, in drawing order (areas under lines under points; the
+# basemap's water and roads under everything the conflict adds, its place names on top).
 BUILDERS = {
     "countries": _draw_countries,
+    "water": _draw_water,
+    "roads": _draw_roads,
     "control": _draw_control,
     "nkao": _draw_nkao,
     "contact_line": _draw_contact_line,
     "pipelines": _draw_pipelines,
     "sites": _draw_sites,
+    "places": _draw_places,
 }
 
 
@@ -542,6 +708,8 @@ def build_map(
     settings: Settings | None = None,
     center: tuple[float, float] = DEFAULT_CENTER,
     zoom: int = DEFAULT_ZOOM,
+    legend: bool = True,
+    scale: bool = False,
 ) -> folium.Map:
     """The map of a period ending on `day`, with self-hosted assets.
 
@@ -553,7 +721,8 @@ def build_map(
     `eventlayer.publish`) the browser fetches the payload instead of the page carrying it.
     `web_tiles` adds
     OpenStreetMap tiles for users online (never the default: the vector basemap works with no
-    internet).
+    internet). `legend=False` leaves the in-map legend out (a briefing draws its own beside
+    the map); `scale=True` adds Leaflet's metric scale bar.
     """
     settings = settings or get_settings()
     day = parse_date(day)
@@ -570,7 +739,7 @@ def build_map(
         zoom_start=zoom,
         tiles=None,
         min_zoom=MIN_ZOOM,
-        control_scale=True,
+        control_scale=False,
         prefer_canvas=True,
     )
     # folium drops max_zoom when tiles=None (DESIGN.md trap): set it on the options.
@@ -580,24 +749,31 @@ def build_map(
     # parsing them (and waiting for their fonts) most of a PNG export's drawing time.
     assets.leaflet_only(m)
     BasemapStyle().add_to(m)
+    folium.map.CustomPane(LABEL_PANE, z_index=LABEL_PANE_Z, pointer_events=False).add_to(m)
     if web_tiles:
         folium.TileLayer("OpenStreetMap", name="OpenStreetMap (online)", overlay=False).add_to(m)
 
-    ctx = _Draw(m, start, day, convention, settings)
+    labels = _label_points(layers, day, convention, settings)
+    ctx = _Draw(m, start, day, convention, settings, tuple(layers), labels)
     for name, draw in BUILDERS.items():
         if name in layers:
             draw(ctx)
-    legend, timed_refs = ctx.legend, ctx.timed_refs
+    rows, timed_refs = ctx.legend, ctx.timed_refs
 
-    if "countries" in layers or "sites" in layers:
-        _labels(layers, day, convention, settings).add_to(m)
+    if labels:
+        _labels(labels).add_to(m)
 
     timed_events = (
         _draw_events(ctx, events, events_url, heat, draw_points) if events is not None else []
     )
 
-    if legend:
-        Legend(legend, "Legend").add_to(m)
+    # What the legend lists, for a caller that draws its own (a briefing, legend=False):
+    # (swatch HTML, label text, optional event type code or day intervals), as Legend takes.
+    m.nk_legend_rows = list(rows)
+    if scale:
+        ScaleBar().add_to(m)
+    if legend and rows:
+        Legend(rows, "Legend").add_to(m)
     if start < day and (timed_events or timed_refs):
         TimeControl(start, day, timed_events, timed_refs).add_to(m)
     folium.LayerControl(collapsed=True).add_to(m)

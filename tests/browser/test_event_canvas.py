@@ -7,6 +7,7 @@ import folium
 import numpy as np
 import pandas as pd
 import pytest
+from hostile import PAYLOADS
 from playwright.sync_api import Page
 
 from geo.map import assets
@@ -97,3 +98,116 @@ def test_a_payload_that_cannot_be_fetched_is_reported_on_the_map(page: Page):
     assert "could not be loaded" in alert.inner_text()
     assert page.evaluate("() => nkEvents.loaded") is False
     save_screenshot(page, "events-fetch-error")
+
+
+def _three_at_one_point() -> pd.DataFrame:
+    """Three events at one point (one with hostile text everywhere), and one a few km away."""
+    frame = pd.DataFrame({c: None for c in COLUMN_NAMES}, index=range(4))
+    frame["event_id"] = ["a", "b", "c", "far"]
+    frame["event_date"] = ["2020-10-02", "2020-10-05", "2020-10-09", "2020-10-05"]
+    frame["event_type"] = ["shelling", "air_drone_strike", "armed_clash", "shelling"]
+    frame["latitude"] = [39.815, 39.815, 39.815, 39.9]
+    frame["longitude"] = [46.752, 46.752, 46.752, 46.9]
+    frame["location"] = ["Stepanakert", PAYLOADS["html_img"], "Khankendi", "Elsewhere"]
+    frame["source"] = ["Source A", PAYLOADS["script_close"], "Source C", "Source D"]
+    frame["claimed_by"] = ["Claimant A", PAYLOADS["jinja_expression"], "Claimant C", None]
+    frame["notes"] = ["note a", PAYLOADS["html_attribute"], "note c", "note far"]
+    return typed_frame(frame)
+
+
+def test_events_at_one_point_are_one_marker_with_a_count_listing_them_all(page: Page):
+    m = build_map(
+        "2020-10-10",
+        layers=[],
+        start="2020-09-27",
+        events=_three_at_one_point(),
+        center=(39.85, 46.8),
+        zoom=11,
+    )
+    _open(page, offline_html(m))
+    page.wait_for_function("() => window.nkEvents && window.nkEvents.draws > 0")
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    groups = page.evaluate("() => nkEvents.groupsShown()")
+    assert [(g["count"], g["label"], g["exact"]) for g in groups] == [(3, "3", True)]
+    # The count is drawn: a white badge beside the marker (the canvas has white pixels there).
+    x, y = _map_point(page, 39.815, 46.752)
+    page.mouse.move(x, y)
+    tip = page.locator(".nk-event-tip")
+    tip.wait_for(timeout=5_000)
+    assert tip.inner_text().startswith("3 events at this point")
+    page.mouse.click(x, y)
+    popup = page.locator(".leaflet-popup-content .nk-group")
+    popup.wait_for(timeout=5_000)
+    assert popup.locator(".nk-group-head").inner_text().startswith("3 events at this point")
+    entries = popup.locator(".nk-group-list > li")
+    assert entries.count() == 3
+    titles = popup.locator(".nk-group-title").all_inner_texts()
+    assert titles == [
+        "2020-10-02 \u00b7 Shelling / artillery",
+        "2020-10-05 \u00b7 Air / drone strike",
+        "2020-10-09 \u00b7 Armed clash",
+    ]
+    places = popup.locator(".nk-group-place").all_text_contents()
+    assert places[1] == PAYLOADS["html_img"]  # the place as recorded, as text
+    assert "Stepanakert / Khankendi" in places  # a known name in both names
+    sources = popup.locator(".nk-group-source").all_text_contents()
+    assert f"Claimed by {PAYLOADS['jinja_expression']}" in sources[1]
+    assert PAYLOADS["script_close"] in sources[1]
+    # An entry unfolds into the event's full table, text as typed.
+    popup.locator(".nk-group-list > li summary").nth(1).click()
+    cells = popup.locator(".nk-group-list > li").nth(1).locator("td").all_text_contents()
+    assert PAYLOADS["html_attribute"] in cells
+    assert (
+        page.evaluate("() => document.querySelectorAll('.leaflet-popup img, svg[onload]').length")
+        == 0
+    )
+    assert page.evaluate("() => window.__nkXss") is None and dialogs == []
+    save_screenshot(page, "events-group-popup")
+
+    # The playback day counts: on 2020-10-06 two of the three have happened.
+    page.evaluate("() => MAP().closePopup()")
+    page.evaluate("() => nkTime.setDay(Math.floor(Date.parse('2020-10-06') / 864e5))")
+    page.wait_for_function(
+        "() => nkEvents.groupsShown().length && nkEvents.groupsShown()[0].count === 2"
+    )
+    page.wait_for_timeout(300)
+    page.mouse.move(x + 1, y)
+    page.mouse.click(x, y)
+    popup.wait_for(timeout=5_000)
+    assert popup.locator(".nk-group-list > li").count() == 2
+    # With one event left the marker is a single event again, and its popup its table.
+    page.evaluate("() => MAP().closePopup()")
+    page.evaluate("() => nkTime.setDay(Math.floor(Date.parse('2020-10-03') / 864e5))")
+    page.wait_for_function("() => nkEvents.groupsShown().length === 0 && nkEvents.shown === 1")
+    page.wait_for_timeout(300)
+    page.mouse.click(x, y)
+    single = page.locator(".leaflet-popup-content table.nk-popup")
+    single.wait_for(timeout=5_000)
+    assert "Source A" in single.inner_text()
+    assert page.locator(".leaflet-popup-content .nk-group").count() == 0
+
+
+def test_the_playback_readout_says_what_it_counts(page: Page):
+    events = _three_at_one_point()
+    m = build_map("2020-10-10", layers=[], start="2020-09-27", events=events)
+    _open(page, offline_html(m))
+    readout = page.locator(".nk-time .nk-count")
+    expect_text = "4 of 4 events with a map point shown up to 2020-10-10"
+    page.wait_for_function(
+        "t => document.querySelector('.nk-time .nk-count').textContent === t", arg=expect_text
+    )
+    page.evaluate("() => nkTime.setDay(Math.floor(Date.parse('2020-10-05') / 864e5))")
+    assert readout.inner_text() == "3 of 4 events with a map point shown up to 2020-10-05"
+    # A narrower period (the app's period change): the total is that period's.
+    page.evaluate(
+        "() => nkTime.setPeriod(Math.floor(Date.parse('2020-10-04') / 864e5),"
+        " Math.floor(Date.parse('2020-10-10') / 864e5))"
+    )
+    assert readout.inner_text() == "3 of 3 events with a map point shown up to 2020-10-10"
+    page.select_option(".nk-window", "1")
+    page.evaluate("() => nkTime.setDay(Math.floor(Date.parse('2020-10-05') / 864e5))")
+    assert readout.inner_text() == "2 of 3 events with a map point shown on 2020-10-05"
+    # The layer control names the layer without a count that could disagree.
+    names = page.locator(".leaflet-control-layers-overlays label").all_inner_texts()
+    assert [n.strip() for n in names] == ["Events"]

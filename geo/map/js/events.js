@@ -95,6 +95,59 @@
     return table;
   }
 
+  function fieldNamed(data, name) {
+    for (var k = 0; k < data.fields.length; k++) {
+      if (data.fields[k].name === name) { return data.fields[k]; }
+    }
+    return null;
+  }
+
+  function textOf(data, name, i) {
+    var f = fieldNamed(data, name);
+    return f ? fieldText(data, f, i) : "";
+  }
+
+  function span(parent, className, text) {
+    var el = document.createElement("span");
+    el.className = className;
+    el.textContent = text;
+    parent.appendChild(el);
+    return el;
+  }
+
+  // Several events at one point (or a few pixels apart at this zoom): a scrollable list, one
+  // entry per event (date, type, place as recorded, claimant, source) that unfolds into the
+  // event's full table. Text only, like popupNode.
+  function groupPopupNode(data, members, exact) {
+    var box = document.createElement("div");
+    box.className = "nk-group";
+    var head = document.createElement("div");
+    head.className = "nk-group-head";
+    head.textContent = members.length.toLocaleString("en") + " events " +
+      (exact ? "at this point" : "at or near this point") + " (click one for details)";
+    box.appendChild(head);
+    var list = document.createElement("ol");
+    list.className = "nk-group-list";
+    members.forEach(function (i) {
+      var item = document.createElement("li"), details = document.createElement("details");
+      var summary = document.createElement("summary");
+      span(summary, "nk-group-title", iso(data.d0[i]) + " \u00b7 " + data.types[data.type[i]].label);
+      var place = textOf(data, "location", i);
+      if (place) { span(summary, "nk-group-place", place); }
+      var claim = textOf(data, "claimed_by", i), source = textOf(data, "source", i);
+      var said = [];
+      if (claim) { said.push("Claimed by " + claim); }
+      if (source) { said.push("Source: " + source); }
+      if (said.length) { span(summary, "nk-group-source", said.join(" \u00b7 ")); }
+      details.appendChild(summary);
+      details.appendChild(popupNode(data, i));
+      item.appendChild(details);
+      list.appendChild(item);
+    });
+    box.appendChild(list);
+    return box;
+  }
+
   function rgb(hex) {
     var v = parseInt(hex.slice(1), 16);
     return [(v >> 16) & 255, (v >> 8) & 255, v & 255];
@@ -143,11 +196,46 @@
     }
   }
 
+  // The count badge of a group as a sprite (drawn once per text and pixel ratio, then
+  // stamped like the circles: thousands of fillText calls per frame cost tens of ms).
+  var BADGE_H = 14;
+  function badgeWidth(text) { return Math.max(BADGE_H, 6 * text.length + 6); }
+  function badgeSprite(text, scale) {
+    var w = badgeWidth(text), W = Math.ceil(w * scale) + 2, H = Math.ceil(BADGE_H * scale) + 2;
+    var c = document.createElement("canvas");
+    c.width = W; c.height = H;
+    var ctx = c.getContext("2d");
+    ctx.setTransform(scale, 0, 0, scale, 1, 1);
+    ctx.beginPath();
+    if (ctx.roundRect) { ctx.roundRect(0.5, 0.5, w - 1, BADGE_H - 1, BADGE_H / 2); }
+    else { ctx.rect(0.5, 0.5, w - 1, BADGE_H - 1); }
+    ctx.fillStyle = "#ffffff"; ctx.fill();
+    ctx.lineWidth = 1; ctx.strokeStyle = "#333333"; ctx.stroke();
+    ctx.font = "700 10px system-ui, sans-serif";
+    ctx.textAlign = "center"; ctx.textBaseline = "middle"; ctx.fillStyle = "#111111";
+    ctx.fillText(text, w / 2, BADGE_H / 2 + 0.5);
+    var px = ctx.getImageData(0, 0, W, H).data;
+    var out = { dx: [], dy: [], r: [], g: [], b: [], a: [] };
+    for (var y = 0; y < H; y++) {
+      for (var x = 0; x < W; x++) {
+        var o = (y * W + x) * 4;
+        if (!px[o + 3]) { continue; }
+        out.dx.push(x - Math.round(W / 2)); out.dy.push(y - Math.round(H / 2));
+        out.r.push(px[o]); out.g.push(px[o + 1]); out.b.push(px[o + 2]);
+        out.a.push(px[o + 3] / 255);
+      }
+    }
+    return { dx: Int16Array.from(out.dx), dy: Int16Array.from(out.dy), r: Uint8Array.from(out.r),
+             g: Uint8Array.from(out.g), b: Uint8Array.from(out.b), a: Float32Array.from(out.a) };
+  }
+
   var HEAT = ["#ffffb2", "#fed976", "#feb24c", "#fd8d3c", "#f03b20", "#bd0026"];
 
   var EventsLayer = L.Layer.extend({
-    options: { pane: "overlayPane", mode: "points", aggregateAbove: 150000, cell: 14,
-               p0: -1000000, day: 1000000, windowDays: 0, name: "events" },
+    // Its own pane above the reference layers (overlayPane 400) and their labels (420),
+    // under markers, tooltips and popups: events are the map's data.
+    options: { pane: "nkEvents", mode: "points", aggregateAbove: 150000, cell: 14,
+               p0: -1000000, day: 1000000, windowDays: 0, name: "events", mergePx: 6 },
 
     initialize: function (src, options) {
       L.setOptions(this, options);
@@ -194,6 +282,11 @@
     },
 
     onAdd: function (map) {
+      if (!map.getPane(this.options.pane)) {
+        var pane = map.createPane(this.options.pane);
+        pane.style.zIndex = 450;
+        pane.style.pointerEvents = "none";
+      }
       var c = this._canvas = L.DomUtil.create("canvas", "leaflet-zoom-animated nk-events");
       c.style.pointerEvents = "none";
       this.getPane().appendChild(c);
@@ -241,6 +334,19 @@
       var test = this._visible(), out = [];
       for (var i = 0; i < this.data.n; i++) { if (test(i)) { out.push(i); } }
       return out;
+    },
+
+    // How many events of the period [p0, end] have a map point: what the period holds, the
+    // denominator of the time control's readout (cached: playback asks every step).
+    countPeriod: function (p0, end) {
+      var key = p0 + ":" + end + ":" + this.data.n;
+      if (this._periodKey !== key) {
+        var d = this.data, n = 0;
+        for (var i = 0; i < d.n; i++) { if (d.d0[i] <= end && d.d1[i] >= p0) { n++; } }
+        this._periodKey = key;
+        this._periodCount = n;
+      }
+      return this._periodCount;
     },
 
     typeLabel: function (i) { return this.data.types[this.data.type[i]].label; },
@@ -332,11 +438,90 @@
           stamp(px, W, H, x * r, y * r, sp);
         }
       }
+      var groups = this._group(idx, s, ox, oy);
+      this._stampBadges(px, W, H, groups, r, sprites);
       ctx.putImageData(img, 0, 0);
       // The hover/click index is built on the first mouse move after a draw (playback redraws
       // many times a second; nobody points at most of those frames).
-      this._hits = { points: idx, s: s, ox: ox, oy: oy, grid: null };
+      this._hits = { points: idx, s: s, ox: ox, oy: oy, grid: null, groups: groups };
       this.drawn = idx.length;
+    },
+
+    // Events drawn at one spot: the same coordinates, or within mergePx screen pixels of a
+    // group's first event at this zoom. Each would hide the others; a group is one marker
+    // with a count, and its popup lists them all. A screen cell holds at most one group's
+    // anchor, so each event looks at nine cells at most: linear in the events drawn.
+    _group: function (idx, s, ox, oy) {
+      var d = this.data, D = Math.max(1, this.options.mergePx), n = idx.length;
+      var size = this._map.getSize();
+      // Screen cells of D px over the drawn area (the view and a 20 px margin, plus a ring
+      // so that neighbours of edge cells exist): the index of the group anchored in each.
+      var off = Math.ceil(20 / D) + 1, cols = Math.ceil(size.x / D) + 2 * off + 1;
+      var rows = Math.ceil(size.y / D) + 2 * off + 1, cells = new Int32Array(cols * rows).fill(-1);
+      var gid = new Int32Array(n), gx = [], gy = [], count = [], rad = [], first = [], exact = [];
+      for (var j = 0; j < n; j++) {
+        var i = idx[j], x = d.mx[i] * s - ox, y = d.my[i] * s - oy;
+        var key = (Math.floor(y / D) + off) * cols + Math.floor(x / D) + off;
+        var g = cells[key];
+        if (g < 0) {
+          for (var dy = -1; dy <= 1 && g < 0; dy++) {
+            for (var dx = -1; dx <= 1; dx++) {
+              var h = cells[key + dy * cols + dx];
+              if (h < 0) { continue; }
+              var ex = gx[h] - x, ey = gy[h] - y;
+              if (ex * ex + ey * ey <= D * D) { g = h; break; }
+            }
+          }
+          if (g < 0) {
+            g = gx.length;
+            gx.push(x); gy.push(y); count.push(0); rad.push(0); first.push(i); exact.push(true);
+            cells[key] = g;
+          }
+        }
+        gid[j] = g;
+        count[g] += 1;
+        if (d.radius[i] / 4 > rad[g]) { rad[g] = d.radius[i] / 4; }
+        var f = first[g];
+        if (exact[g] && (d.lat[i] !== d.lat[f] || d.lon[i] !== d.lon[f])) { exact[g] = false; }
+      }
+      return { gid: gid, x: gx, y: gy, count: count, r: rad, first: first, exact: exact,
+               badges: [] };
+    },
+
+    // A count on every marker that stands for several events, at the upper left of its
+    // circle (place labels sit to the right of their dots).
+    _stampBadges: function (px, W, H, groups, ratio, sprites) {
+      for (var g = 0; g < groups.count.length; g++) {
+        var n = groups.count[g];
+        if (n < 2) { continue; }
+        var text = n > 9999 ? "9999+" : String(n), w = badgeWidth(text);
+        var cx = groups.x[g] - groups.r[g] * 0.8 - w / 2 + 3, cy = groups.y[g] - groups.r[g] * 0.8;
+        var key = "badge:" + text + ":" + ratio;
+        var sp = sprites[key] || (sprites[key] = badgeSprite(text, ratio));
+        stamp(px, W, H, cx * ratio, cy * ratio, sp);
+        groups.badges.push({ g: g, x0: cx - w / 2, y0: cy - BADGE_H / 2, x1: cx + w / 2,
+                             y1: cy + BADGE_H / 2, text: text });
+      }
+    },
+
+    // The markers drawn now that stand for several events (for tests and tools).
+    groupsShown: function () {
+      var h = this._hits, d = this.data;
+      if (!h || !h.groups) { return []; }
+      return h.groups.badges.map(function (b) {
+        var f = h.groups.first[b.g];
+        return { count: h.groups.count[b.g], label: b.text, lat: d.lat[f], lng: d.lon[f],
+                 exact: h.groups.exact[b.g] };
+      });
+    },
+
+    // The events of group g, oldest first.
+    _members: function (g) {
+      var h = this._hits, d = this.data, out = [];
+      for (var j = 0; j < h.points.length; j++) {
+        if (h.groups.gid[j] === g) { out.push(h.points[j]); }
+      }
+      return out.sort(function (a, b) { return d.d0[a] - d.d0[b] || a - b; });
     },
 
     _drawCells: function (ctx, idx, s, ox, oy, W, H) {
@@ -399,6 +584,13 @@
         var n = c.count[cy * c.cols + cx];
         return n ? { cell: true, count: n } : null;
       }
+      var badges = h.groups ? h.groups.badges : [];
+      for (var b = badges.length - 1; b >= 0; b--) {  // the counts are drawn on top
+        var box = badges[b];
+        if (p.x >= box.x0 && p.x <= box.x1 && p.y >= box.y0 && p.y <= box.y1) {
+          return { event: h.groups.first[box.g], group: box.g };
+        }
+      }
       if (!h.grid) { h.grid = this._grid(h); }
       var g = h.grid, best = null, bestD = Infinity;
       var gx = Math.floor(p.x / g.cell), gy = Math.floor(p.y / g.cell), d = this.data;
@@ -407,33 +599,45 @@
           var bucket = g.map.get((gx + dx) * 65536 + (gy + dy));
           if (!bucket) { continue; }
           for (var k = 0; k < bucket.length; k++) {
-            var i = bucket[k], ex = d.mx[i] * h.s - h.ox - p.x, ey = d.my[i] * h.s - h.oy - p.y;
+            var j = bucket[k], i = h.points[j];
+            var ex = d.mx[i] * h.s - h.ox - p.x, ey = d.my[i] * h.s - h.oy - p.y;
             var dist = ex * ex + ey * ey, reach = d.radius[i] / 4 + 3;
-            if (dist <= reach * reach && dist <= bestD) { best = i; bestD = dist; }
+            if (dist <= reach * reach && dist <= bestD) { best = j; bestD = dist; }
           }
         }
       }
-      return best === null ? null : { event: best };
+      if (best === null) { return null; }
+      return { event: h.points[best], group: h.groups ? h.groups.gid[best] : -1 };
     },
 
-    // Drawn events by 16 px screen cell, for hover and click.
+    // Positions (in the drawn list) of the drawn events by 16 px screen cell, for hover and
+    // click.
     _grid: function (h) {
       var d = this.data, cell = 16, map = new Map();
-      h.points.forEach(function (i) {
+      h.points.forEach(function (i, j) {
         var key = Math.floor((d.mx[i] * h.s - h.ox) / cell) * 65536 +
                   Math.floor((d.my[i] * h.s - h.oy) / cell);
         var bucket = map.get(key);
-        if (bucket) { bucket.push(i); } else { map.set(key, [i]); }
+        if (bucket) { bucket.push(j); } else { map.set(key, [j]); }
       });
       return { cell: cell, map: map };
+    },
+
+    // How many events of group g (1 when the hit is a lone event).
+    _groupSize: function (hit) {
+      var h = this._hits;
+      return hit.group >= 0 && h && h.groups ? h.groups.count[hit.group] : 1;
     },
 
     _onMove: function (e) {
       var hit = this._hit(e.containerPoint), map = this._map;
       if (!hit) { this._clearHover(); return; }
+      var size = hit.cell ? 0 : this._groupSize(hit);
       var text = hit.cell
         ? hit.count.toLocaleString("en") + " events here: zoom in to see them one by one"
-        : tooltipText(this.data, hit.event);
+        : size > 1
+          ? size.toLocaleString("en") + " events at this point: click to list them"
+          : tooltipText(this.data, hit.event);
       if (!this._tip) {
         this._tip = L.tooltip({ sticky: true, className: "nk-event-tip", direction: "top",
                                 offset: [0, -6] });
@@ -455,8 +659,11 @@
       if (!hit) { return; }
       if (hit.cell) { map.setView(e.latlng, Math.min(map.getZoom() + 2, map.getMaxZoom())); return; }
       var i = hit.event, at = L.latLng(this.data.lat[i], this.data.lon[i]);
-      L.popup({ maxWidth: 380, className: "nk-event-popup" })
-        .setLatLng(at).setContent(popupNode(this.data, i)).openOn(map);
+      var node = this._groupSize(hit) > 1
+        ? groupPopupNode(this.data, this._members(hit.group), this._hits.groups.exact[hit.group])
+        : popupNode(this.data, i);
+      L.popup({ maxWidth: 400, className: "nk-event-popup" })
+        .setLatLng(at).setContent(node).openOn(map);
     }
   });
 

@@ -68,9 +68,24 @@ window.NKTimeControl = function (map, start, end, eventGroups, refGroups) {
     });
     label.textContent = iso(day);
     slider.value = day;
-    count.textContent = " " + n.toLocaleString("en") + " events";
+    count.textContent = readout(n, day, w);
     div.setAttribute("data-day", iso(day));
     div.setAttribute("data-shown", n);
+  }
+  // What the count counts, in words: the events shown of those of the period that have a
+  // map point (the page's caption counts the same; events without one are not on a map).
+  function readout(n, day, w) {
+    var layer = eventGroups[0];
+    if (!layer) { return ""; }
+    if (layer.error) { return "events not loaded"; }
+    if (!layer.loaded) { return "loading events\u2026"; }
+    var total = layer.countPeriod(state.start, state.end);
+    div.setAttribute("data-total", total);
+    var when = w === 1 ? "on " + iso(day)
+      : w > 1 ? "from " + iso(Math.max(state.start, day - w + 1)) + " to " + iso(day)
+        : "up to " + iso(day);
+    return n.toLocaleString("en") + " of " + total.toLocaleString("en") +
+      " events with a map point shown " + when;
   }
   function stop() {
     state.playing = false; clearInterval(state.timer); play.textContent = "\u25b6";
