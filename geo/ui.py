@@ -555,7 +555,10 @@ def summary(where, events: pd.DataFrame, view: View) -> None:
             f"{len(events) - unplaced:,} with a map point, {unplaced:,} without one (e.g. "
             "statements; they are in the table). Reference geography as on "
             f"{view.end:%d %b %Y}; ▶ replays the period. Click an event for its source and "
-            "whose claim it is. Schematic geometry is labelled."
+            "whose claim it is. Schematic geometry is labelled. The events are a compilation "
+            "of public reports, many of them one side's claims: open an event's report (the "
+            "table below links it) before relying on it; the Sources page says what is "
+            "missing."
         )
         st.text("View: " + view.describe())
 

@@ -45,6 +45,7 @@ m = build_map(
     settings=settings,
     center=origin_center,
     zoom=origin_zoom,
+    scale=True,
 )
 changes = [period_change(view.start, view.end)] + ([fit_to(fit)] if fit else [])
 returned = st_folium(
