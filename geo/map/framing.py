@@ -25,10 +25,19 @@ class FitBounds(MacroElement):
         """
         {% macro script(this, kwargs) %}
         (function (bounds) {
+          var pad = {{ this.padding }};
           Object.keys(window).forEach(function (key) {
             var map = window[key];
             if (key.indexOf("map_") === 0 && window.L && map instanceof window.L.Map) {
-              map.fitBounds(bounds, {padding: [{{ this.padding }}, {{ this.padding }}],
+              // Keep the framed events clear of an open legend on the right, when the map
+              // is wide enough to spare its width.
+              var legend = map.getContainer().querySelector(".nk-legend");
+              var right = pad;
+              if (legend && legend.offsetWidth && legend.offsetWidth < map.getSize().x / 3) {
+                right += legend.offsetWidth;
+              }
+              map.fitBounds(bounds, {paddingTopLeft: [pad, pad],
+                                     paddingBottomRight: [right, pad],
                                      maxZoom: {{ this.max_zoom }}});
             }
           });
