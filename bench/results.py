@@ -107,9 +107,12 @@ MEASURES: dict[str, str] = {
     "change the sidebar's To date (type it, press Enter) until the map in st_folium's iframe "
     "has drawn the new period + one rAF (timestamps taken in the pages); median of 3 changes. "
     "Baseline: opening the new period's permalink in a fresh page (navigation start to drawn).",
-    "snapshot": "`geo.briefing.render.snapshot(View(2020 war), out.png)` reading the store (median "
-    "of 3; includes starting Chromium). Baseline: the same snapshot with the events layer "
-    "switched off.",
+    "snapshot": "`geo.briefing.snapshot(View(2020 war), out.png)` at the default size, reading "
+    "the store, framing the events and drawing the page in Chromium: median of 5 warm exports "
+    "(the process's Chromium already running, as on the briefing page, in a series, or the "
+    "second export of a process). Baseline: the cold first export of the process, which starts "
+    "Chromium (a one-off `nkmap snapshot`). `warm_stages` in the JSON splits one warm export "
+    "into reading the events, building the page and drawing it.",
     "browser_memory": "Peak PSS of Chromium's process tree, sampled every 100 ms while the "
     "map draws and its period changes. `mode` is the events layer's mode at the opening "
     "zoom (cells = aggregated). Baseline: the plain marker map (capped).",

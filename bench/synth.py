@@ -209,7 +209,9 @@ def events_frame(n: int, seed: int = 1, places: Places | None = None) -> pd.Data
             ],
         }
     )
-    return frame[list(COLUMN_NAMES)]
+    # A column the schema gained since (say a second source URL): blank, as an upload's would be.
+    missing = [c for c in COLUMN_NAMES if c not in frame]
+    return frame.assign(**dict.fromkeys(missing, ""))[list(COLUMN_NAMES)]
 
 
 def write_csv(path: Path | str, n: int, seed: int = 1) -> Path:

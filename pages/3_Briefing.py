@@ -1,6 +1,6 @@
 """Briefing export: the view on the map page as PNG, PDF, HTML or a zip of all three.
 
-Thin page: read the view and the options, call geo.briefing.render, offer the files. Titles and
+Thin page: read the view and the options, call geo.briefing, offer the files. Titles and
 banners are user text: they are drawn with st.text / st.code only, never as Markdown.
 """
 
@@ -17,6 +17,9 @@ from geo.view import filter_events
 
 st.set_page_config(page_title="Briefing export", page_icon="🗺️", layout="wide")
 SIZES = {"1600 × 1000": (1600, 1000), "2400 × 1500": (2400, 1500), "1200 × 800": (1200, 800)}
+SIZES["Phone, portrait (1080 × 1350)"] = (1080, 1350)
+EXTENTS = {"Fit the view's events": {}, "The map page's current view": {"frame": "view"}}
+EXTENTS["The whole region"] = {"bbox": snap.WHOLE_REGION}  # SnapshotOptions fields
 MIME = {"png": "image/png", "pdf": "application/pdf", "html": "text/html"}
 
 settings = get_settings()
@@ -29,13 +32,16 @@ st.caption(
     "map centre. Change it on the map; the link below reopens it."
 )
 st.text(view.describe())
-base = ui.app_url()
-st.code(snap.permalink(view, snap.SnapshotOptions(permalink_base=base)), language=None)
+st.code(snap.permalink(view, ui.app_url()), language=None)
+if not settings.public_url:
+    st.caption("Exports carry no link to the view: NKMAP_PUBLIC_URL is not set.")
 
-title = st.text_input("Title", value=snap.default_title(view), max_chars=200)
+title = st.text_input("Title", value=snap.default_title(view, events), max_chars=200)
 banner = st.text_input("Banner", placeholder="e.g. UNCLASSIFIED — for discussion", max_chars=200)
 size = SIZES[st.selectbox("PNG size (pixels)", list(SIZES))]
-extent = st.radio("Extent", ["The map page's current view", "The whole region"], horizontal=True)
+extent = st.radio("Extent", list(EXTENTS), horizontal=True)
+LABEL = "Label the most important events (most fatalities, then captures, then by date)"
+label = st.number_input(LABEL, min_value=0, max_value=snap.MAX_LABELS, value=0)
 columns = st.columns(len(snap.FORMATS))
 chosen = [
     f
@@ -44,13 +50,8 @@ chosen = [
 ]
 
 if st.button("Make exports", type="primary", disabled=not chosen):
-    whole = extent == "The whole region"
     options = snap.SnapshotOptions(
-        title=title or None,
-        banner=banner or None,
-        size=size,
-        bbox=snap.WHOLE_REGION if whole else None,  # None: the view's centre and zoom
-        permalink_base=base,
+        title=title or None, banner=banner or None, size=size, label=int(label), **EXTENTS[extent]
     )
     files, bar = {}, st.progress(0.0)
     try:
@@ -58,8 +59,7 @@ if st.button("Make exports", type="primary", disabled=not chosen):
             for n, fmt in enumerate(chosen):
                 bar.progress(n / len(chosen), text=f"Drawing the {fmt.upper()}…")
                 out = Path(tmp) / f"briefing-{view.start}-{view.end}.{fmt}"
-                path = snap.snapshot(view, out, options, settings, events)
-                files[path.name] = path.read_bytes()
+                files[out.name] = snap.snapshot(view, out, options, settings, events).read_bytes()
     except (NkMapError, ValueError) as exc:
         st.session_state.pop("briefing", None)
         ui.problem("The export failed; nothing was written.", exc)
@@ -73,6 +73,5 @@ if files:
 for name, data in files.items():
     mime = MIME.get(name.rsplit(".", 1)[-1], "application/zip")
     st.download_button(f"Download {name}", data, file_name=name, mime=mime, on_click="ignore")
-for name, data in files.items():
     if name.endswith(".png"):
         st.image(data, caption=f"Preview of {name}")

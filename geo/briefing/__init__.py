@@ -3,11 +3,14 @@ series of them (`series`). The briefing page and `nkmap snapshot` call the same 
 
 from geo.briefing.render import (
     FORMATS,
+    FRAMES,
+    MAX_LABELS,
     WHOLE_REGION,
     RenderError,
     SnapshotOptions,
     briefing_html,
     default_title,
+    frame_of,
     permalink,
     snapshot,
 )
@@ -15,11 +18,14 @@ from geo.briefing.series import periods, series
 
 __all__ = [
     "FORMATS",
+    "FRAMES",
+    "MAX_LABELS",
     "WHOLE_REGION",
     "RenderError",
     "SnapshotOptions",
     "briefing_html",
     "default_title",
+    "frame_of",
     "periods",
     "permalink",
     "series",

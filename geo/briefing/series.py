@@ -9,15 +9,15 @@ from pathlib import Path
 
 import pandas as pd
 
+from geo.briefing.chromium import SERVICE, ChromiumService
 from geo.briefing.render import (
     FORMATS,
     SnapshotOptions,
     _check_options,
     _load_events,
     _make,
-    _outside_event_loop,
-    _Renderer,
     _renderer,
+    frame_of,
 )
 from geo.errors import InputError
 from geo.settings import Settings, get_settings
@@ -58,8 +58,9 @@ def series(
     Files are named ``2020-10-05.png`` (day) or ``2020-W41.png`` (week; the first and last
     weeks are cut to the view's period). Each file is **per period, not cumulative**: it shows
     the events of that day or week only (filtered by the view) and the reference layers as on
-    the period's last day. One Chromium serves the whole series. `progress(done, total)` is
-    called after each file. Returns the files in order.
+    the period's last day. Every file has the same frame: `options.bbox`, else that of the
+    whole view's events, so the series reads as one sequence. One Chromium serves the whole
+    series. `progress(done, total)` is called after each file. Returns the files in order.
     """
     options = options or SnapshotOptions()
     fmt = fmt.lower().lstrip(".")
@@ -71,12 +72,17 @@ def series(
     if out_dir.exists() and not out_dir.is_dir():
         raise InputError("the series output must be a directory", value=str(out_dir))
     steps = periods(view, each)
+    if fmt != "html":
+        SERVICE.start_soon()  # Chromium starts while the events are read
     events = _load_events(view, settings)
+    box = frame_of(view, options, events)
+    if box is not None:
+        options = replace(options, bbox=tuple(box))
     first = events["event_date"]
     last = events["date_end"].fillna(first)
     written: list[Path] = []
 
-    def run(renderer: _Renderer | None) -> None:
+    def run(renderer: ChromiumService | None) -> None:
         for i, (stem, start, end) in enumerate(steps, 1):
             part = events[(first <= pd.Timestamp(end)) & (last >= pd.Timestamp(start))]
             sub = replace(view, start=start, end=end)
@@ -85,12 +91,9 @@ def series(
             if progress is not None:
                 progress(i, len(steps))
 
-    def run_all() -> None:
-        if fmt == "html":
-            run(None)
-        else:
-            with _renderer() as r:
-                run(r)
-
-    _outside_event_loop(run_all)
+    if fmt == "html":
+        run(None)
+    else:
+        with _renderer() as r:
+            run(r)
     return written

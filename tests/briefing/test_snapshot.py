@@ -196,7 +196,8 @@ def test_html_is_self_contained_escaped_and_draws_offline(tmp_path, events):
 
 
 @pytest.mark.browser
-def test_zip_data_pack(tmp_path, db, events):
+def test_zip_data_pack(tmp_path, db, events, monkeypatch):
+    monkeypatch.setenv("NKMAP_PUBLIC_URL", "https://maps.example.org/karabakh/")
     out = snapshot(VIEW, tmp_path / "pack.zip", SnapshotOptions(size=(640, 400)), events=events)
     with zipfile.ZipFile(out) as zf:
         names = set(zf.namelist())
@@ -210,8 +211,11 @@ def test_zip_data_pack(tmp_path, db, events):
     assert len(rows) == len(events)
     plan = plan_import(csv_bytes, open_store(db), source_name="events.csv", fmt="native")
     assert plan.rejects == [] and plan.summary()["rejected"] == 0
-    assert urlencode(VIEW.to_query()) in readme
+    link = "https://maps.example.org/karabakh/?" + urlencode(VIEW.to_query())
+    assert link in readme
     assert data_version(events) in readme and "Natural Earth" in readme
+    # Package names and versions are for the README, not for the page a reader sees.
+    assert "qgis-common" in readme and "3.22.16" in readme
 
 
 @pytest.mark.browser
@@ -265,6 +269,9 @@ def test_cli_series_and_option_errors(tmp_path, db, capsys):
         ["--type", "picnic"],
         ["--layers", "rivers"],
         ["--bbox", "1,2,3"],
+        ["--bbox", "everything"],
+        ["--label", "-1"],
+        ["--label", "51"],
         ["--size", "big"],
         ["--each", "day"],  # --out x.png is not a directory
     ):
@@ -288,3 +295,17 @@ def test_snapshot_inside_a_running_asyncio_loop(tmp_path, events):
     with ThreadPoolExecutor(max_workers=1) as pool:
         out = pool.submit(asyncio.run, inside()).result()
     _not_blank(out, (800, 500))
+
+
+def test_cli_whole_region_and_labels(tmp_path, db):
+    from geo.briefing import WHOLE_REGION
+
+    out = tmp_path / "whole.html"
+    args = ["snapshot", "--db", str(db), "--from", "2020-09-27", "--to", "2020-11-10"]
+    assert main([*args, "--bbox", "whole", "--label", "3", "--out", str(out)]) == 0
+    page = out.read_text(encoding="utf-8")
+    lon_min, lat_min, lon_max, lat_max = WHOLE_REGION
+    assert f"fitBounds(\n                [[{lat_min}, {lon_min}], [{lat_max}, {lon_max}]]" in page
+    assert page.count("nk-elabel nk-elabel-") == 3
+    assert main([*args, "--out", str(tmp_path / "fit.html")]) == 0  # default: the events
+    assert f"[[{lat_min}, {lon_min}]" not in (tmp_path / "fit.html").read_text(encoding="utf-8")

@@ -46,7 +46,10 @@ def test_the_page_describes_the_map_pages_view():
     assert at.title[0].value == "Briefing export"
     assert described(at) == "27 Sep 2020 to 20 Oct 2020"
     assert "from=2020-09-27&to=2020-10-20" in at.code[0].value
-    assert "27 Sep 2020 to 20 Oct 2020" in at.text_input[0].value  # the default title
+    # The default title says what and where; the period is the subtitle's (not repeated).
+    title = at.text_input[0].value
+    assert title.startswith("Conflict events in") and "Karabakh" in title
+    assert "Oct 2020" not in title
     at.selectbox[0].select("1200 × 800").run()  # a rerun on this page keeps the view
     assert not at.exception
     assert described(at) == "27 Sep 2020 to 20 Oct 2020"
@@ -76,6 +79,44 @@ def test_user_text_is_never_rendered_as_markdown():
     at.text_input[0].input("![x](http://example.invalid/x.png) **bold**").run()
     assert not at.exception
     assert not at.markdown or all("example.invalid" not in m.value for m in at.markdown)
+
+
+def test_extent_labels_and_public_url_reach_the_export(monkeypatch):
+    import geo.briefing
+
+    seen = []
+
+    def fake_snapshot(view, out, options, settings, events):
+        seen.append((options, settings.public_url))
+        out.write_text("<html></html>", encoding="utf-8")
+        return out
+
+    monkeypatch.setattr(geo.briefing, "snapshot", fake_snapshot)
+    monkeypatch.setenv("NKMAP_PUBLIC_URL", "https://maps.example.org/karabakh")
+    at = briefing_from_map()
+    assert not any("NKMAP_PUBLIC_URL" in c.value for c in at.caption)
+    for fmt in ("png", "pdf", "zip"):
+        at.checkbox(key=f"format-{fmt}").uncheck()
+    at.checkbox(key="format-html").check()
+    assert at.radio[0].value == "Fit the view's events"  # the default frame
+    at.number_input[0].set_value(5)
+    at.button[0].click().run()
+    assert not at.exception, at.exception
+    ((options, public_url),) = seen
+    assert (options.bbox, options.frame, options.label) == (None, "events", 5)
+    assert public_url == "https://maps.example.org/karabakh"
+    at.radio[0].set_value("The whole region")
+    at.button[0].click().run()
+    assert seen[-1][0].bbox == geo.briefing.WHOLE_REGION
+    at.radio[0].set_value("The map page's current view")
+    at.button[0].click().run()
+    assert (seen[-1][0].bbox, seen[-1][0].frame) == (None, "view")
+
+
+def test_without_a_public_url_the_page_says_exports_carry_no_link(monkeypatch):
+    monkeypatch.delenv("NKMAP_PUBLIC_URL", raising=False)
+    at = briefing_from_map()
+    assert any("NKMAP_PUBLIC_URL is not set" in c.value for c in at.caption)
 
 
 @pytest.mark.browser  # the PNG is drawn by Chromium
