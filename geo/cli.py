@@ -10,19 +10,56 @@ import sys
 from pathlib import Path
 
 from geo.errors import InputError, NkMapError
-from geo.layers import LAYER_NAMES, LAYER_TITLES, layer_on, parse_date, to_geojson
+from geo.layers import (
+    BASEMAP_NAMES,
+    LAYER_NAMES,
+    LAYER_TITLES,
+    layer_on,
+    layer_path,
+    load_layer,
+    parse_date,
+    to_geojson,
+)
+from geo.settings import get_settings
 
 
 def _cmd_layer(args: argparse.Namespace) -> int:
     if args.list:
-        for name in LAYER_NAMES:
-            print(f"{name}\t{LAYER_TITLES[name]}")
+        # One line per layer: name, title, feature count ("missing" without its file), folder.
+        settings = get_settings()
+        for name in dict.fromkeys((*LAYER_NAMES, *BASEMAP_NAMES)):
+            path = layer_path(name, settings)
+            count = len(load_layer(name, settings)) if path.exists() else "missing"
+            print(f"{name}\t{LAYER_TITLES[name]}\t{count}\t{path.parent}")
         return 0
     if not args.name:
         raise NkMapError("give a layer name or --list")
     day = parse_date(args.on) if args.on else None
-    sys.stdout.write(to_geojson(layer_on(args.name, day)) + "\n")
+    gdf = layer_on(args.name, day)
+    text = to_geojson(gdf) + "\n"
+    if args.out:
+        Path(args.out).write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+    if day is not None:
+        _print_area_summary(gdf, args.name, day)
     return 0
+
+
+def _print_area_summary(gdf, name: str, day) -> None:
+    """One line per kind on stderr: feature count and polygon area in km² (geo.region's
+    METRIC_PROJ), so `nkmap layer control --on DAY` says how much was held that day."""
+    from geo.region import METRIC_PROJ
+
+    print(f"{name} on {day.isoformat()}: {len(gdf)} features", file=sys.stderr)
+    if gdf.empty:
+        return
+    kinds = gdf["kind"].fillna("(none)") if "kind" in gdf else None
+    areas = gdf.geometry.to_crs(METRIC_PROJ).area / 1e6
+    for kind, group in areas.groupby(kinds if kinds is not None else [name] * len(gdf)):
+        polygons = gdf.geometry.loc[group.index].geom_type.str.contains("Polygon")
+        km2 = f"{group[polygons].sum():,.0f} km²" if polygons.any() else "no area"
+        print(f"  {kind}\t{len(group)}\t{km2}", file=sys.stderr)
 
 
 def _parse_maps(pairs: list[str]) -> dict[str, str]:
@@ -371,21 +408,31 @@ def _snapshot_view(args: argparse.Namespace):
 
 
 def _snapshot_options(args: argparse.Namespace):
-    from geo.briefing import SnapshotOptions
+    from geo.briefing import MAX_LABELS, WHOLE_REGION, SnapshotOptions
 
     bbox = None
-    if args.bbox:
+    if args.bbox and args.bbox.strip().lower() == "whole":
+        bbox = WHOLE_REGION
+    elif args.bbox:
         try:
             bbox = tuple(float(v) for v in args.bbox.split(","))
         except ValueError:
             bbox = ()
         if len(bbox) != 4:
-            raise InputError("--bbox takes lon_min,lat_min,lon_max,lat_max", value=args.bbox)
+            raise InputError(
+                "--bbox takes lon_min,lat_min,lon_max,lat_max or 'whole'", value=args.bbox
+            )
     width, sep, height = (args.size or "").lower().partition("x")
     if not (sep and width.isdigit() and height.isdigit()):
         raise InputError("--size takes WIDTHxHEIGHT in pixels, e.g. 1600x1000", value=args.size)
+    if not 0 <= args.label <= MAX_LABELS:
+        raise InputError(f"--label takes 0 to {MAX_LABELS}", value=args.label)
     return SnapshotOptions(
-        title=args.title, banner=args.banner, size=(int(width), int(height)), bbox=bbox
+        title=args.title,
+        banner=args.banner,
+        size=(int(width), int(height)),
+        bbox=bbox,
+        label=args.label,
     )
 
 
@@ -437,17 +484,28 @@ def build_parser() -> argparse.ArgumentParser:
     layer = sub.add_parser(
         "layer",
         help="print a reference layer as GeoJSON",
-        description="Print a reference layer as a GeoJSON FeatureCollection on stdout.",
+        description="Print a reference layer as a GeoJSON FeatureCollection on stdout (or "
+        "write it with --out). With --on, the features valid that day, and their area per kind "
+        "(km²) on stderr.",
     )
     layer.add_argument(
         "name",
         nargs="?",
-        choices=LAYER_NAMES,
+        choices=tuple(dict.fromkeys((*LAYER_NAMES, *BASEMAP_NAMES))),
         metavar="NAME",
-        help=f"one of: {', '.join(LAYER_NAMES)}",
+        help=f"one of: {', '.join(dict.fromkeys((*LAYER_NAMES, *BASEMAP_NAMES)))}",
     )
-    layer.add_argument("--on", metavar="YYYY-MM-DD", help="keep only features valid that day")
-    layer.add_argument("--list", action="store_true", help="list the layer names")
+    layer.add_argument(
+        "--on",
+        metavar="YYYY-MM-DD",
+        help="keep only features valid that day; prints the area per kind (km²) to stderr",
+    )
+    layer.add_argument("--out", metavar="FILE", help="write the GeoJSON to FILE, not stdout")
+    layer.add_argument(
+        "--list",
+        action="store_true",
+        help="list every layer (boundaries and basemap): name, title, feature count, folder",
+    )
     layer.set_defaults(func=_cmd_layer)
 
     db_help = "event store (SQLite file); default: NKMAP_DB or var/events.sqlite"
@@ -560,10 +618,12 @@ def build_parser() -> argparse.ArgumentParser:
     snap = sub.add_parser(
         "snapshot",
         help="briefing export of a view: PNG, PDF, self-contained HTML or a data pack (.zip)",
-        description="Render a view (period, event types, layers, extent) for a briefing. The "
+        description="Render a view (period, event types, layers, extent) for a briefing, "
+        "framed on the view's events unless --bbox says otherwise. The "
         "format comes from --out's suffix: .png, .pdf (A4 landscape), .html (offline, with "
         "the time control) or .zip (PNG, PDF, CSV, GeoJSON, README). With --each, one file per "
-        "day or ISO week in the --out directory.",
+        "day or ISO week in the --out directory. The footer links the view under "
+        "NKMAP_PUBLIC_URL (no link when it is not set).",
     )
     snap.add_argument("--db", help=db_help)
     snap.add_argument("--from", dest="date_from", metavar="YYYY-MM-DD")
@@ -576,8 +636,22 @@ def build_parser() -> argparse.ArgumentParser:
         help="event types to show (repeatable or comma list; default: all)",
     )
     snap.add_argument("--layers", metavar="NAME,...", help="layers to show (default: all)")
-    snap.add_argument("--bbox", metavar="LON_MIN,LAT_MIN,LON_MAX,LAT_MAX", help="map extent")
-    snap.add_argument("--title", help="title (default: Nagorno-Karabakh: <period>)")
+    snap.add_argument(
+        "--bbox",
+        metavar="LON_MIN,LAT_MIN,LON_MAX,LAT_MAX|whole",
+        help="map extent; 'whole': Armenia and Azerbaijan (default: fit the view's events)",
+    )
+    snap.add_argument(
+        "--label",
+        type=int,
+        default=0,
+        metavar="N",
+        help="label the N most important events (most fatalities, then captures, then by "
+        "date) with their date and place",
+    )
+    snap.add_argument(
+        "--title", help="title (default: what and where; the subtitle gives period and count)"
+    )
     snap.add_argument("--size", default="1600x1000", metavar="WxH", help="PNG size in pixels")
     snap.add_argument("--banner", help="handling banner, e.g. 'UNCLASSIFIED // FOR BRIEFING'")
     snap.add_argument("--each", choices=["day", "week"], help="one file per day or ISO week")

@@ -16,7 +16,11 @@ def _layer(capsys, *args):
 def test_layer_list(capsys):
     assert main(["layer", "--list"]) == 0
     names = [line.split("\t")[0] for line in capsys.readouterr().out.splitlines()]
-    assert names == ["countries", "nkao", "control", "contact_line", "pipelines", "sites"]
+    assert names[0] == "countries"
+    assert sorted(names) == sorted(
+        ["countries", "nkao", "control", "contact_line", "pipelines", "sites"]
+        + ["places", "water", "roads"]
+    )
 
 
 def test_control_on_2015_is_the_1994_to_2020_held_area(capsys):
@@ -53,3 +57,27 @@ def test_console_script_is_installed():
         check=True,
     ).stdout
     assert "schematic" in json.loads(out)["features"][0]["properties"]["name"]
+
+
+def test_layer_list_gives_title_count_and_folder_of_every_layer(capsys, monkeypatch, tmp_path):
+    from geo.layers import load_layer
+    from geo.settings import get_settings
+
+    settings = get_settings()
+    assert main(["layer", "--list"]) == 0
+    rows = {}
+    for line in capsys.readouterr().out.splitlines():
+        name, title, count, folder = line.split("\t")
+        rows[name] = (title, count, Path(folder))
+    assert rows["water"] == (
+        "Rivers and lakes",
+        str(len(load_layer("water"))),
+        settings.basemap_dir,
+    )
+    assert rows["places"][2] == settings.basemap_dir
+    assert rows["control"][1:] == (str(len(load_layer("control"))), settings.boundaries_dir)
+    # A basemap folder without the files: the layers are listed as missing, not an error.
+    monkeypatch.setenv("NKMAP_BASEMAP_DIR", str(tmp_path))
+    assert main(["layer", "--list"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert f"roads\tRoads (schematic)\tmissing\t{tmp_path.resolve()}" in lines

@@ -129,7 +129,7 @@ def test_hostile_reference_layer_names_and_properties_render_as_text(tmp_path):
     from geo import layers
     from geo.settings import Settings
 
-    for name in layers.LAYER_NAMES:
+    for name in set(layers.LAYER_NAMES) - set(layers.BASEMAP_NAMES):
         (tmp_path / f"{name}.geojson").write_bytes(
             (Settings().boundaries_dir / f"{name}.geojson").read_bytes()
         )
@@ -164,6 +164,60 @@ def test_snapshot_html_with_hostile_title_banner_filters_and_events(tmp_path, ev
     # The file written is the same document.
     out = snapshot(view, tmp_path / "brief.html", options, events=events)
     assert_inert(out.read_text(encoding="utf-8"))
+
+
+def _label_markup(page: str) -> str:
+    """The event labels' markers in a briefing page (folium's divIcon options)."""
+    icons = re.findall(r"L\.divIcon\(\{[^{}]*\}\)", page)
+    return "".join(i for i in icons if "nk-elabel-icon" in i)
+
+
+def test_snapshot_labels_of_key_events_are_escaped_text(tmp_path, db, events):
+    """`--label N` and the briefing page's option: a label is the event's date and its place
+    as recorded; with a payload for the place it must stay inert, escaped text."""
+    options = SnapshotOptions(label=len(PAYLOADS))
+    page = briefing_html(VIEW, options, events=events)
+    assert_inert(page)
+    labels = _label_markup(page)
+    assert labels.count("nk-elabel nk-elabel-") == len(PAYLOADS)
+    for live in ("<img", "<svg", "<script", "{{", "{%", "${", "`"):
+        assert live not in labels, live
+    assert "\\u0026lt;img src=x onerror=" in labels  # the payload is there, as text
+    out = tmp_path / "cli.html"
+    args = ["snapshot", "--db", str(db), "--from", DAY, "--to", DAY, "--label", "5"]
+    assert main([*args, "--out", str(out)]) == 0
+    assert_inert(out.read_text(encoding="utf-8"))
+    assert _label_markup(out.read_text(encoding="utf-8")).count("nk-elabel nk-elabel-") == 5
+
+
+@pytest.mark.browser
+def test_snapshot_labels_show_the_payloads_verbatim_in_chromium(events):
+    from playwright.sync_api import sync_playwright
+
+    from geo.briefing.render import CHROMIUM, CHROMIUM_ARGS, _outside_event_loop
+
+    page_html = briefing_html(VIEW, SnapshotOptions(label=len(PAYLOADS)), events=events)
+
+    def shown() -> tuple[list[str], object]:
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=CHROMIUM, args=list(CHROMIUM_ARGS))
+            try:
+                page = browser.new_page(viewport={"width": 1400, "height": 900})
+                page.route("**/*", lambda route: route.abort("blockedbyclient"))
+                page.set_content(page_html, wait_until="load")
+                page.wait_for_selector(".nk-elabel", state="attached")
+                texts = page.eval_on_selector_all(
+                    ".nk-elabel", "els => els.map(e => e.textContent)"
+                )
+                return texts, page.evaluate("() => window.__nkXss === undefined")
+            finally:
+                browser.close()
+
+    texts, clean = _outside_event_loop(shown)
+    assert clean is True
+    places = {t.split(" · ", 1)[1] for t in texts}
+    cut = {t if len(" ".join(t.split())) <= 42 else None for t in PAYLOADS.values()}
+    assert {" ".join(t.split()) for t in cut if t} <= places
 
 
 @pytest.mark.browser
