@@ -52,5 +52,6 @@ def test_a_page_render_and_exports_succeed_while_an_import_holds_the_lock(
         writer.join()
     assert still_locked, "the readers finished only after the writer let go"
     assert not page.exception and page.get("component_instance")
-    assert exported == 0 and csv_out.read_text(encoding="utf-8").count("\n") > 200
+    # Every one of the 184 curated events, and the header.
+    assert exported == 0 and csv_out.read_text(encoding="utf-8").count("\n") > 180
     assert snapped == 0 and "nk-brief" in html_out.read_text(encoding="utf-8")
