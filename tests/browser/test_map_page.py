@@ -347,3 +347,37 @@ def test_a_permalinks_map_view_wins_over_framing_and_the_whole_region_is_one_cli
     )  # Baku
     b = _bounds(frame)
     assert _shows(b, 45.0, 39.2) and _shows(b, 44.5, 41.2)  # Nakhchivan's east, Armenia's north
+
+
+SIZES = {"desktop": (1440, 900), "phone": (390, 844)}
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_the_2020_war_and_stepanakert_read_as_maps_on_desktop_and_phone(
+    app_url: str, page: Page, page_log: PageLog, size: str
+):
+    """What a reader sees: the war's frame with its towns named, and Stepanakert at zoom 11
+    with the places around it named both ways — at 1440x900 and 390x844 (issue 11)."""
+    width, height = SIZES[size]
+    page.set_viewport_size({"width": width, "height": height})
+    page.goto(f"{app_url}/?from=2020-09-27&to=2020-11-10")
+    frame = _wait_for_period(page, "2020-11-10")
+    frame.wait_for_function("() => document.querySelectorAll('.nk-place').length > 5")
+    page.wait_for_timeout(1500)
+    names = " | ".join(frame.locator(".nk-place, .nk-site-label").all_inner_texts())
+    assert "Stepanakert / Khankendi" in names
+    for town in ("Ganja", "Barda") if size == "desktop" else ("Ganja",):
+        assert town in names, (town, names)
+    # Nothing runs off the side of a phone: the page does not scroll sideways.
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= width
+    save_screenshot(page, f"map-2020-war-{size}")
+
+    page.goto(f"{app_url}/?from=2020-09-27&to=2020-11-10&lat=39.8150&lon=46.7520&z=11")
+    frame = _wait_for_period(page, "2020-11-10")
+    frame.wait_for_function("() => document.querySelectorAll('.nk-place').length > 3")
+    page.wait_for_timeout(1500)
+    names = " | ".join(frame.locator(".nk-place, .nk-site-label").all_inner_texts())
+    for place in ("Stepanakert / Khankendi", "Shushi / Shusha", "Krkzhan / Karkijahan"):
+        assert place in names, (place, names)
+    save_screenshot(page, f"map-stepanakert-z11-{size}")
+    assert page_log.offsite_requests == [] and page_log.page_errors == []
