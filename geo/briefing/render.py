@@ -84,6 +84,11 @@ __all__ = [
     "snapshot",
 ]
 
+# Said under every export with events (issue 12): what the events are, and what to do first.
+COMPILATION_CAVEAT = (
+    "The events are a compilation of public reports, many of them one side's claims, and not "
+    "exhaustive: check an event's linked report (in the data pack's CSV) before relying on it."
+)
 FORMATS = ("png", "pdf", "html", "zip")
 WHOLE_REGION = tuple(WHOLE_REGION_LONLAT_BOX)  # "the whole region": Armenia and Azerbaijan
 # What the map shows when no bbox is given: the view's events (geo.view.frame_box; the whole
@@ -251,6 +256,8 @@ def _footer(
     if link := permalink(view, settings.public_url):
         meta += f" · view: {link}"
     said = f"{counts}." + (f" Labelled: the {labelled} most important." if labelled else "")
+    if counts.shown:
+        said += f" {COMPILATION_CAVEAT}"
     return (
         '<div class="nk-notes">'
         f"<p><b>Sources.</b> {escape_text(sources)}</p>"

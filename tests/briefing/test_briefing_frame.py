@@ -75,6 +75,8 @@ def test_the_pdf_names_the_banner_twice_and_the_sources_of_the_layers_shown(tmp_
     counts = re.findall(r"\d+ events in the period; \d+ drawn, \d+ without a map point", text)
     assert len(counts) == 2 and counts[0] == counts[1], counts
     assert "Leaflet" not in text  # no attribution flag: the data are credited in Sources
+    # What the events are, on the page a reader takes away (not only on the Sources page).
+    assert "compilation of public reports" in text and "linked report" in text
 
 
 def test_sources_and_accuracy_follow_the_layers_shown(events):
