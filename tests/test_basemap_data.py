@@ -109,15 +109,49 @@ def test_places_properties(places):
 
 
 def test_places_around_stepanakert_show_at_zoom_11(places):
-    # GeoNames' cities500/cities1000 (all the registries offer) list only 9 places in this box:
-    # the brief's 20 cannot be met from them (data/basemap/SOURCES.md, "Known gap").
+    # GeoNames' cities500/cities1000 (all the registries offer) list only 9 places in this box;
+    # the curated villages of the contested-name table make up the 20 a zoom-11 view needs
+    # (data/basemap/SOURCES.md, "Known gap").
     box = places.cx[
         STEPANAKERT_BOX.lon_min : STEPANAKERT_BOX.lon_max,
         STEPANAKERT_BOX.lat_min : STEPANAKERT_BOX.lat_max,
     ]
     shown = box[box["min_zoom"] <= 11]
-    assert len(shown) >= 9
+    assert len(shown) >= 20
     assert {"Khankendi", "Shusha", "Khojaly", "Askyaran", "Aghdam", "Laçın"} <= set(shown["name"])
+    assert {"Şuşikənd", "Daşaltı", "Ballıca", "Pirlər", "Çartar"} <= set(shown["name"])
+
+
+def test_curated_places_carry_their_source_and_lie_in_azerbaijan(places):
+    from geo.places.names import find_alias
+
+    curated = places[places["source"] == bm.CURATED_PLACE_SOURCE]
+    assert len(curated) >= 20
+    assert (curated["accuracy"] == bm.CURATED_PLACE_ACCURACY).all()
+    assert curated["geonameid"].isna().all() and curated["population"].isna().all()
+    assert set(curated["country"]) == {"AZE"}
+    assert set(curated["kind"]) <= {"village", "town"}
+    assert set(curated["min_zoom"]) <= {10, 11}
+    countries = load_layer("countries")
+    aze = countries.loc[countries["iso_a3"] == "AZE"].geometry.union_all()
+    assert curated.geometry.within(aze).all(), list(curated.loc[~curated.within(aze), "name"])
+    geonames = places[places["source"] != bm.CURATED_PLACE_SOURCE]
+    for _, row in curated.iterrows():
+        # Named with the table's Azerbaijani name, so the map labels it with both names.
+        alias = find_alias(row["name"])
+        assert alias is not None and alias.azerbaijani == row["name"]
+        assert (alias.longitude, alias.latitude) == pytest.approx(
+            (row.geometry.x, row.geometry.y), abs=1e-5
+        )
+        assert place_label(row["name"]) == f"{alias.armenian} / {alias.azerbaijani}"
+        # Not a GeoNames place listed twice.
+        x, y = geonames.geometry.x.to_numpy(), geonames.geometry.y.to_numpy()
+        nearest = geonames.geometry.iloc[
+            int(np.argmin(bm._km_apart(row.geometry.x, row.geometry.y, x, y)))
+        ]
+        assert _km(row.geometry, nearest) > bm.CURATED_SAME_PLACE_KM
+    # The bridges on the Aras are in the table with coordinates but are not a settlement.
+    assert "Khudafarin bridges" not in set(places["name"])
 
 
 # The towns the conflict map needs, by the name readers know -> the GeoNames name in the layer.
@@ -355,6 +389,37 @@ def test_select_places_skips_towns_listed_twice():
     names = [r.name for r in bm.select_places(rows500, rows1000)]
     assert names == ["Laçın", "Kars", "Hadrut"]
     assert bm.fold_name("Qubadlı") == bm.fold_name("QUBADLI")
+
+
+def test_select_curated_keeps_settlements_the_geonames_layer_lacks():
+    from geo.places.names import Alias
+
+    def alias(key, lat, lon, country="AZ"):
+        return Alias(key, key.title(), key.upper(), (), country, "", "", lat, lon)
+
+    chosen = [_row("Shusha", "AZ", 46.75, 39.76)]
+    table = [
+        alias("shosh", 39.77, 46.7847),  # 3 km from Shusha: kept
+        alias("twin", 39.765, 46.75),  # about 0.6 km from Shusha: the same place
+        alias("khudafarin_bridges", 39.15, 46.94),  # not a settlement
+        alias("far", 35.0, 46.0),  # outside the places box
+        Alias("nocoords", "A", "B", (), "AZ", "", ""),
+        alias("elsewhere", 39.5, 46.5, country="RU"),  # a country the layer does not cover
+        alias("chartar", 39.7581, 47.0161),
+    ]
+    kept = bm.select_curated(table, chosen)
+    assert [a.key for a in kept] == ["shosh", "chartar"]
+    village, town = (bm.curated_place_record(a) for a in kept)
+    assert (village["name"], village["country"], village["kind"], village["min_zoom"]) == (
+        "SHOSH",
+        "AZE",
+        "village",
+        11,
+    )
+    assert (town["kind"], town["min_zoom"]) == ("town", 10)
+    assert village["population"] is None and village["geonameid"] is None
+    assert village["source"] == bm.CURATED_PLACE_SOURCE
+    assert village["accuracy"] == bm.CURATED_PLACE_ACCURACY
 
 
 def test_merge_rivers_joins_across_bin_edges_but_not_past_a_confluence():
