@@ -552,13 +552,11 @@ def summary(where, events: pd.DataFrame, view: View) -> None:
     with where.container():
         st.caption(
             f"{len(events):,} events, {view.start:%d %b %Y} to {view.end:%d %b %Y}: "
-            f"{len(events) - unplaced:,} with a map point, {unplaced:,} without one (e.g. "
-            "statements; they are in the table). Reference geography as on "
-            f"{view.end:%d %b %Y}; ▶ replays the period. Click an event for its source and "
-            "whose claim it is. Schematic geometry is labelled. The events are a compilation "
-            "of public reports, many of them one side's claims: open an event's report (the "
-            "table below links it) before relying on it; the Sources page says what is "
-            "missing."
+            f"{len(events) - unplaced:,} with a map point, {unplaced:,} without one (in the "
+            f"table). Reference geography as on {view.end:%d %b %Y}; ▶ replays the period; "
+            "schematic geometry is labelled. The events are compiled from public reports, "
+            "many of them one side's claims: click one for its source and claimant, and open "
+            "its report (linked in the table) before relying on it."
         )
         st.text("View: " + view.describe())
 

@@ -188,3 +188,14 @@ def test_the_events_table_has_readable_headings_and_days_without_times():
     assert config["event_date"]["type_config"]["format"] == "DD MMM YYYY"
     assert config["source_url"]["type_config"]["type"] == "link"
     assert set(table.value["event_type"]) <= set(EVENT_TYPES.values())  # labels, not codes
+
+
+def test_the_caption_counts_what_the_map_draws_and_says_what_the_events_are():
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params.update({"from": "2020-09-27", "to": "2020-11-10"})
+    at.run()
+    caption = at.caption[0].value
+    table = at.dataframe[-1].value  # every event of the period
+    m = re.search(r"(\d+) events, .*?: (\d+) with a map point, (\d+) without one", caption)
+    assert m and int(m.group(1)) == len(table) == int(m.group(2)) + int(m.group(3))
+    assert "compiled from public reports" in caption and "one side's claims" in caption
