@@ -8,7 +8,7 @@ PORT ?= 8501
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: setup seed admin run test lint format browser-deps boundaries basemap clean
+.PHONY: setup seed admin run test lint format browser-deps setup-postgis boundaries basemap clean
 
 setup: .venv/.stamp-install static/vendor/.stamp
 
@@ -34,6 +34,15 @@ browser-deps:
 	@test -x $(CHROMIUM) || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium; }
 	@test -x $(CHROMIUM) || { echo "Chromium not found at $(CHROMIUM)"; exit 1; }
 
+# PostGIS for the PostgreSQL store (NKMAP_DB=postgresql://...) and its tests, from the OS
+# packages, when the server's extension folder lacks it. The server itself is not started here
+# (README: PostgreSQL/PostGIS); the tests expect one on NKMAP_TEST_PG (default 127.0.0.1:5432).
+PG_MAJOR ?= 15
+PG_SHAREDIR = $$(pg_config --sharedir 2>/dev/null || echo /usr/share/postgresql/$(PG_MAJOR))
+setup-postgis:
+	@test -f "$(PG_SHAREDIR)/extension/postgis.control" || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq postgresql-$(PG_MAJOR)-postgis-3; }
+	@test -f "$(PG_SHAREDIR)/extension/postgis.control" || { echo "PostGIS not found in $(PG_SHAREDIR)/extension"; exit 1; }
+
 # The curated events go into the default store (idempotent: a second seed inserts nothing).
 seed: setup
 	$(PY) -m geo.cli seed
@@ -58,7 +67,7 @@ format: setup
 	.venv/bin/ruff format .
 	.venv/bin/ruff check --fix .
 
-test: setup browser-deps lint
+test: setup browser-deps setup-postgis lint
 	$(PY) -m pytest
 
 # Rebuild data/boundaries from package-registry sources (needs network to the registries).

@@ -167,6 +167,20 @@ def _cmd_seed(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_copy(args: argparse.Namespace) -> int:
+    from geo.store import copy_store, is_url, open_store
+
+    if not is_url(args.source):
+        path = Path(args.source.removeprefix("sqlite:///")).expanduser()
+        if not path.is_file():
+            raise InputError("no such store file to copy from", value=args.source)
+    source, target = open_store(args.source), open_store(args.target)
+    counts = copy_store(source, target)
+    rows = ", ".join(f"{n} {table}" for table, n in counts.items())
+    print(f"{source.path} -> {target.path}: {rows}", file=sys.stderr)
+    return 0
+
+
 _BATCH_COLUMNS = (
     ("id", "batch"),
     ("user", "user"),
@@ -448,10 +462,12 @@ def _cmd_snapshot(args: argparse.Namespace) -> int:
 
     from geo.briefing import FORMATS, series, snapshot
     from geo.settings import get_settings
+    from geo.store import is_url
 
     settings = get_settings()
     if args.db:
-        settings = replace(settings, db_path=Path(args.db).expanduser().resolve())
+        db = args.db if is_url(args.db) else Path(args.db).expanduser().resolve()
+        settings = replace(settings, db_path=db)
     view = _snapshot_view(args)
     options = _snapshot_options(args)
     out = Path(args.out)
@@ -508,7 +524,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     layer.set_defaults(func=_cmd_layer)
 
-    db_help = "event store (SQLite file); default: NKMAP_DB or var/events.sqlite"
+    db_help = (
+        "event store: a SQLite file or a postgresql://user@host/db URL; default: NKMAP_DB or "
+        "var/events.sqlite"
+    )
     ingest = sub.add_parser("ingest", help="import event CSVs (native, ACLED, UCDP GED, other)")
     ingest.add_argument("paths", nargs="+", metavar="PATH")
     ingest.add_argument("--db", help=db_help)
@@ -539,6 +558,19 @@ def build_parser() -> argparse.ArgumentParser:
     seed = sub.add_parser("seed", help="load the curated events of data/events (idempotent)")
     seed.add_argument("--db", help=db_help)
     seed.set_defaults(func=_cmd_seed)
+
+    copy = sub.add_parser(
+        "copy",
+        help="copy a whole store (events, batches, versions, accounts) into a new one",
+        description="Copy every event, import batch, kept previous version and account from "
+        "one store into another, empty one, as they are (batch numbers, users, times): SQLite "
+        "to PostgreSQL/PostGIS and back. Each store is a SQLite file (or sqlite:///file) or a "
+        "postgresql://user@host/db URL; the target is created when it does not exist (a "
+        "PostgreSQL database must exist). One transaction: all or nothing.",
+    )
+    copy.add_argument("--from", dest="source", required=True, metavar="URL_OR_PATH")
+    copy.add_argument("--to", dest="target", required=True, metavar="URL_OR_PATH")
+    copy.set_defaults(func=_cmd_copy)
 
     imports = sub.add_parser(
         "imports",

@@ -21,6 +21,14 @@ def _path(var: str, default: Path) -> Path:
     return Path(value).expanduser().resolve() if value else default
 
 
+def _db(var: str, default: Path) -> Path | str:
+    """The event store: a file path (resolved), or a postgresql:// URL kept as it is."""
+    value = os.environ.get(var, "").strip()
+    if value.split("://", 1)[0].lower() in ("postgresql", "postgres"):
+        return value
+    return _path(var, default)
+
+
 def _flag(var: str) -> bool:
     return os.environ.get(var, "").strip().lower() in {"1", "true", "yes", "on"}
 
@@ -59,9 +67,9 @@ class Settings:
     geocode_cache: Path = field(default=REPO_ROOT / "var" / "geocode-cache.sqlite")
     # The offline gazetteer's name index, built once from the GeoNames files (geo.places.gazetteer).
     gazetteer_cache: Path = field(default=REPO_ROOT / "var" / "gazetteer.sqlite")
-    # The event store (SQLite file). Keep it on a local disk: WAL does not work on network
-    # filesystems.
-    db_path: Path = field(default=REPO_ROOT / "var" / "events.sqlite")
+    # The event store: a SQLite file (a Path; keep it on a local disk: WAL does not work on
+    # network filesystems), or a PostgreSQL/PostGIS database as a postgresql:// URL (a str).
+    db_path: Path | str = field(default=REPO_ROOT / "var" / "events.sqlite")
     # Accounts (geo/auth.py): with require_login, viewing needs a signed-in account too;
     # writes always need an editor. Dashboard sessions end after this much inactivity, and
     # this long after sign-in whatever the activity.
@@ -94,7 +102,7 @@ class Settings:
             or DEFAULT_NOMINATIM_USER_AGENT,
             geocode_cache=_path("NKMAP_GEOCODE_CACHE", var_dir / "geocode-cache.sqlite"),
             gazetteer_cache=_path("NKMAP_GAZETTEER_CACHE", var_dir / "gazetteer.sqlite"),
-            db_path=_path("NKMAP_DB", var_dir / "events.sqlite"),
+            db_path=_db("NKMAP_DB", var_dir / "events.sqlite"),
             require_login=_flag("NKMAP_REQUIRE_LOGIN"),
             session_idle_minutes=_whole("NKMAP_SESSION_IDLE_MINUTES", 60),
             session_max_hours=_whole("NKMAP_SESSION_MAX_HOURS", 12),

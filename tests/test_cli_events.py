@@ -6,11 +6,12 @@ import csv
 import json
 
 import pytest
+from store_backends import pg_database, pg_url, store_target  # noqa: F401 (fixtures)
 
 from geo.cli import main
 from geo.schema import COLUMN_NAMES
 from geo.settings import get_settings
-from geo.store import SQLiteStore
+from geo.store import open_store
 
 HEADER = ",".join(COLUMN_NAMES)
 
@@ -30,8 +31,9 @@ def row(**v) -> str:
 
 
 @pytest.fixture
-def db(tmp_path):
-    return str(tmp_path / "events.sqlite")
+def db(store_target):  # noqa: F811 (the imported fixture)
+    """The store the commands write: a SQLite file, then a PostgreSQL URL."""
+    return store_target
 
 
 def test_ingest_json_summary_and_rejects_file(tmp_path, db, capsys):
@@ -56,10 +58,10 @@ def test_dry_run_changes_nothing_and_strict_refuses(tmp_path, db, capsys):
     src = tmp_path / "mine.csv"
     src.write_text(HEADER + "\n" + row() + row(event_id="c2", fatalities="x"))
     assert main(["ingest", str(src), "--db", db, "--dry-run"]) == 0
-    assert SQLiteStore(db).count() == 0
+    assert open_store(db).count() == 0
     assert main(["ingest", str(src), "--db", db, "--strict"]) == 2
     assert "--strict" in capsys.readouterr().err
-    assert SQLiteStore(db).count() == 0
+    assert open_store(db).count() == 0
 
 
 def test_zero_valid_rows_exits_2(tmp_path, db, capsys):
@@ -97,7 +99,7 @@ def test_map_option_and_ambiguous_dates(tmp_path, db, capsys):
 
 def test_seed_loads_the_curated_set_once(db, capsys):
     assert main(["seed", "--db", db]) == 0
-    store = SQLiteStore(db)
+    store = open_store(db)
     n = store.count()
     assert n >= 150
     assert main(["seed", "--db", db]) == 0
@@ -130,7 +132,7 @@ def test_export_then_reimport_round_trips(tmp_path, db, capsys):
     fresh = str(tmp_path / "fresh.sqlite")
     assert main(["ingest", str(out), "--db", fresh, "--json", "--strict"]) == 0
     summary = json.loads(capsys.readouterr().out)
-    assert summary["rejected"] == 0 and summary["inserted"] == SQLiteStore(fresh).count() > 100
+    assert summary["rejected"] == 0 and summary["inserted"] == open_store(fresh).count() > 100
 
 
 def test_geocode_prints_ranked_candidates(capsys):

@@ -5,18 +5,20 @@ import io
 
 import geopandas as gpd
 import pytest
+from store_backends import pg_database, pg_url, store_target  # noqa: F401 (fixtures)
 
 from geo.export import events_csv, export_events, neutralise
 from geo.ingest import apply_plan, plan_import
 from geo.schema import COLUMN_NAMES
-from geo.store import SQLiteStore
+from geo.store import SQLiteStore, open_store
 
 HOSTILE = ['=HYPERLINK("http://x")', "+1+1", "-2+3", "@SUM(A1)", "\tTAB", "\rCR"]
 
 
 @pytest.fixture
-def store(tmp_path):
-    s = SQLiteStore(tmp_path / "events.sqlite")
+def store(store_target):  # noqa: F811 (the imported fixture)
+    """Hostile cells in a store: SQLite, then PostgreSQL."""
+    s = open_store(store_target)
     rows = [",".join(COLUMN_NAMES)]
     for i, payload in enumerate(HOSTILE):
         quoted = '"' + payload.replace('"', '""') + '"'

@@ -139,10 +139,11 @@ def permalink(view: View, base: str) -> str:
 def _stored_hashes(events: pd.DataFrame, settings: Settings) -> list[str]:
     """The content hashes of the events, sorted: the store's when it holds every one of them
     (the frame was read from it), else computed from the frame (events that are not stored)."""
-    from geo.store import content_hashes, open_store
+    from geo.store import content_hashes, is_url, open_store
 
     ids = events["event_id"].dropna().astype(str).tolist()
-    if ids and settings.db_path.is_file():
+    db = settings.db_path
+    if ids and (is_url(db) or Path(db).is_file()):
         stored = open_store(settings=settings).hashes(ids)
         if len(stored) == len(set(ids)):
             return sorted(stored.values())

@@ -1,7 +1,9 @@
-"""The event store: one small interface (`EventStore`), SQLite behind it by default.
+"""The event store: one small interface (`EventStore`), SQLite behind it by default, or
+PostgreSQL/PostGIS when NKMAP_DB (or --db) is a postgresql:// URL.
 
-All database access lives in this package (`geo/store/sqlite.py`); nothing else in geo/
-writes SQL. Every write is one transaction and one batch; readers never take the write lock.
+All database access lives in this package (`geo/store/sqlite.py`, `geo/store/postgres.py`);
+nothing else in geo/ writes SQL. Every write is one transaction and one batch; readers never
+take the write lock.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ if TYPE_CHECKING:
 
     import pandas as pd
 
+    from geo.store.postgres import PostgresStore
     from geo.store.records import ApplyResult, Batch, BatchInfo, Record
     from geo.store.sqlite import SQLiteStore
 
@@ -36,8 +39,9 @@ _LAZY = {
     "ROLES": "sqlite",
     "SCHEMA_VERSION": "sqlite",
     "SQLiteStore": "sqlite",
+    "PostgresStore": "postgres",
 }
-__all__ = [*_LAZY, "EventStore", "open_store"]
+__all__ = [*_LAZY, "EventStore", "copy_store", "is_url", "open_store"]
 
 
 def __getattr__(name: str) -> Any:
@@ -75,9 +79,37 @@ class EventStore(Protocol):
     def count(self) -> int: ...
 
 
-def open_store(path: Path | str | None = None, settings: Settings | None = None) -> SQLiteStore:
-    """The store at `path`, or the configured default (NKMAP_DB, else var/events.sqlite)."""
+def is_url(target: object) -> bool:
+    """True for a postgresql:// (or postgres://) URL: a PostgreSQL store, not a file."""
+    return isinstance(target, str) and target.split("://", 1)[0].lower() in (
+        "postgresql",
+        "postgres",
+    )
+
+
+def open_store(
+    path: Path | str | None = None, settings: Settings | None = None
+) -> SQLiteStore | PostgresStore:
+    """The store at `path`, or the configured default (NKMAP_DB, else var/events.sqlite).
+
+    `path` is a SQLite file (a path, or a sqlite:///path URL) or a postgresql:// URL."""
+    target = path if path else (settings or get_settings()).db_path
+    if is_url(target):
+        from geo.store.postgres import PostgresStore
+
+        return PostgresStore(str(target))
     from geo.store.sqlite import SQLiteStore
 
-    settings = settings or get_settings()
-    return SQLiteStore(Path(path) if path else settings.db_path)
+    text = str(target)
+    if text.startswith("sqlite:///"):  # sqlite:///relative/file, sqlite:////absolute/file
+        text = text[len("sqlite:///") :]
+    return SQLiteStore(Path(text).expanduser())
+
+
+def copy_store(source: SQLiteStore | PostgresStore, target: SQLiteStore | PostgresStore) -> dict:
+    """Copy every event, batch, kept version and account of `source` into the empty store
+    `target`, as they are (batch numbers, users, times, hashes); ONE transaction on the
+    target. Returns the number of rows per table."""
+    from geo.store import transfer
+
+    return transfer.copy_store(source, target)

@@ -1,9 +1,9 @@
-"""The SQLite event store (the embedded default): every SQL statement of the project.
+"""The SQLite event store (the embedded default).
 
-All database access lives here. Every write goes through `SQLiteStore._write()`: one
+All SQLite access lives here. Every write goes through `SQLiteStore._write()`: one
 process-wide lock plus `BEGIN IMMEDIATE`, so an import is one transaction that either lands
 whole or leaves the store as it was. WAL lets readers (the dashboard's sessions) go on while
-an import writes. A PostgreSQL/PostGIS store can implement `EventStore` later.
+an import writes. geo/store/postgres.py is the same store on PostgreSQL/PostGIS.
 """
 
 from __future__ import annotations

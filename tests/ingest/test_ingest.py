@@ -11,7 +11,7 @@ import pytest
 from geo.errors import InputError, StoreError
 from geo.ingest import apply_plan, decode, plan_import, write_rejects
 from geo.schema import COLUMN_NAMES, FREE_TEXT_COLUMNS
-from geo.store import SQLiteStore
+from geo.store import open_store
 
 NATIVE_HEADER = ",".join(COLUMN_NAMES)
 
@@ -38,8 +38,9 @@ def native_file(*rows: str) -> bytes:
 
 
 @pytest.fixture
-def store(tmp_path) -> SQLiteStore:
-    return SQLiteStore(tmp_path / "events.sqlite")
+def store(store_target):
+    """A new store: SQLite, then PostgreSQL (tests/ingest/conftest.py)."""
+    return open_store(store_target)
 
 
 def plan(data: bytes, store, **kw):

@@ -11,7 +11,7 @@ import pytest
 from geo.cli import main
 from geo.errors import InputError
 from geo.ingest import plan_import
-from geo.store import SQLiteStore
+from geo.store import open_store
 
 HAND_MADE = (
     "Date,Place,Killed,What happened,Lat,Lon,Source\n"
@@ -21,8 +21,9 @@ HAND_MADE = (
 
 
 @pytest.fixture
-def store(tmp_path) -> SQLiteStore:
-    return SQLiteStore(tmp_path / "events.sqlite")
+def store(store_target):
+    """A new store: SQLite, then PostgreSQL (tests/ingest/conftest.py)."""
+    return open_store(store_target)
 
 
 def plan(data: str, store, **kw):
@@ -90,17 +91,17 @@ def test_a_type_outside_the_vocabulary_is_refused(store):
     assert err.value.value == "picnic"
 
 
-def test_cli_type_and_its_refusal(tmp_path, capsys):
+def test_cli_type_and_its_refusal(tmp_path, capsys, store_target):
     src = tmp_path / "mine.csv"
     src.write_text(HAND_MADE)
-    db = str(tmp_path / "events.sqlite")
+    db = store_target
     assert main(["ingest", str(src), "--db", db, "--type", "picnic"]) == 2
     assert "--type must be one of: shelling" in capsys.readouterr().err
-    assert SQLiteStore(db).count() == 0
+    assert open_store(db).count() == 0
     assert main(["ingest", str(src), "--db", db, "--type", "shelling", "--json"]) == 0
     out, err = capsys.readouterr()
     assert json.loads(out)["inserted"] == 2 and "no event type" not in err
-    assert set(SQLiteStore(db).events()["event_type"]) == {"shelling"}
+    assert set(open_store(db).events()["event_type"]) == {"shelling"}
 
 
 # ------------------------------------------------------------------ c. unknown counts
@@ -131,13 +132,13 @@ def test_dashes_and_unk_are_unknown_too_but_words_are_not(store):
     ]
 
 
-def test_cli_unknown_counts(tmp_path, capsys):
+def test_cli_unknown_counts(tmp_path, capsys, store_target):
     src = tmp_path / "mine.csv"
     src.write_text(HAND_MADE)
-    db = str(tmp_path / "events.sqlite")
+    db = store_target
     assert main(["ingest", str(src), "--db", db, "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["rejected"] == 0
-    assert SQLiteStore(db).events()["fatalities"].isna().sum() == 1
+    assert open_store(db).events()["fatalities"].isna().sum() == 1
 
 
 # ------------------------------------------------------------------ d. ambiguous places
@@ -237,17 +238,17 @@ def test_the_place_check_asks_each_place_once_and_skips_files_without_places(sto
     assert asked == []
 
 
-def test_cli_swaps_with_a_warning(tmp_path, capsys):
+def test_cli_swaps_with_a_warning(tmp_path, capsys, store_target):
     src = tmp_path / "swapped.csv"
     src.write_text(
         "event_id,event_date,event_type,location,latitude,longitude,source\n"
         "a,2020-10-04,shelling,Ganja,46.3606,40.6828,AP\n"
     )
-    db = str(tmp_path / "events.sqlite")
+    db = store_target
     assert main(["ingest", str(src), "--db", db]) == 0
     assert "line 2, column 'latitude', value '46.3606, 40.6828': latitude and longitude were " \
         "swapped" in capsys.readouterr().err  # fmt: skip
-    assert SQLiteStore(db).events()["latitude"].iloc[0] == pytest.approx(40.6828)
+    assert open_store(db).events()["latitude"].iloc[0] == pytest.approx(40.6828)
 
 
 # ------------------------------------------------------------------ g. every warning's line

@@ -16,14 +16,15 @@ import geo.ingest.plan as ingest_plan
 from geo.cli import main
 from geo.errors import InputError
 from geo.ingest import decode, plan_import
-from geo.store import SQLiteStore
+from geo.store import open_store
 
 LIMIT = 131_072  # csv.field_size_limit() by default
 
 
 @pytest.fixture
-def store(tmp_path) -> SQLiteStore:
-    return SQLiteStore(tmp_path / "events.sqlite")
+def store(store_target):
+    """A new store: SQLite, then PostgreSQL (tests/ingest/conftest.py)."""
+    return open_store(store_target)
 
 
 @pytest.fixture(params=["columnar", "reference"])
@@ -360,13 +361,13 @@ def test_a_lowered_csv_limit_is_the_limit(planner, store, monkeypatch):
 
 
 @pytest.mark.usefixtures("csv_limit")
-def test_the_cli_exits_2_with_the_line_column_and_limit(tmp_path, capsys):
+def test_the_cli_exits_2_with_the_line_column_and_limit(tmp_path, capsys, store_target):
     body = "".join(native_row(event_id=f"e{i}") for i in range(3))
     big = tmp_path / "big.csv"
     big.write_text(NATIVE_HEADER + "\n" + body + native_row(event_id="x", notes="q" * 200_000))
     head = tmp_path / "head.csv"
     head.write_text("event_date," + "h" * 200_000 + "\n2020-10-04,x\n")
-    db = str(tmp_path / "events.sqlite")
+    db = store_target
     for path, expected in (
         (big, "line 5, column 'notes': a field is longer than 131,072 characters"),
         (head, "line 1: the header line is not a CSV header: field 2 is longer than 131,072"),
@@ -374,7 +375,7 @@ def test_the_cli_exits_2_with_the_line_column_and_limit(tmp_path, capsys):
         assert main(["ingest", str(path), "--db", db]) == 2
         err = capsys.readouterr().err
         assert expected in err and "Traceback" not in err
-    assert SQLiteStore(db).count() == 0
+    assert open_store(db).count() == 0
 
 
 # ------------------------------------------------------------------------ 8. encodings

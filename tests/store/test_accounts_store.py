@@ -1,4 +1,5 @@
-"""The store's account tables: users and failed sign-ins (hashing and rules live in geo.auth)."""
+"""The store's account tables: users and failed sign-ins (hashing and rules live in geo.auth).
+On both backends (tests/store/conftest.py)."""
 
 from __future__ import annotations
 
@@ -11,11 +12,6 @@ from geo.errors import StoreError
 from geo.store import ROLES, SQLiteStore, UserRecord
 
 HASH = "$argon2id$v=19$m=65536,t=3,p=4$c2FsdA$aGFzaA"  # looks like one; the store never reads it
-
-
-@pytest.fixture
-def store(tmp_path):
-    return SQLiteStore(tmp_path / "var" / "events.sqlite")
 
 
 def test_add_and_read_users(store):
@@ -44,7 +40,7 @@ def test_names_are_unique_whatever_their_case(store):
     assert len(store.users()) == 1 and store.user("alice").role == "editor"
 
 
-def test_roles_and_names_are_checked(store):
+def test_roles_and_names_are_checked(store, backend):
     assert ROLES == ("viewer", "editor", "admin")
     with pytest.raises(StoreError, match="role"):
         store.add_user("carol", "root", HASH, created_by=None)
@@ -55,7 +51,7 @@ def test_roles_and_names_are_checked(store):
     with pytest.raises(StoreError, match="role"):
         store.set_role("carol", "superuser")
     # The database refuses it too, whatever the code above does.
-    with store._connect() as conn, pytest.raises(sqlite3.IntegrityError):
+    with pytest.raises(backend.integrity_error), store._connect() as conn:
         conn.execute("UPDATE users SET role = 'root' WHERE name = 'carol'")
     assert store.user("carol").role == "viewer"
 
@@ -102,6 +98,7 @@ def test_signin_failures_are_counted_per_name_since_a_moment(store):
 
 
 def test_accounts_live_in_the_store_file(tmp_path):
+    """SQLite only: the accounts are in the store's file."""
     path = tmp_path / "events.sqlite"
     SQLiteStore(path).add_user("hana", "admin", HASH, created_by=None)
     SQLiteStore(path).record_signin_failure("hana", dt.datetime.now(dt.UTC))

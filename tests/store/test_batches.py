@@ -1,4 +1,5 @@
-"""Every import is a batch: who, when, which file; listed, undone in one transaction, traced."""
+"""Every import is a batch: who, when, which file; listed, undone in one transaction, traced.
+On both backends (tests/store/conftest.py), but for the upgrades of old SQLite files."""
 
 from __future__ import annotations
 
@@ -35,11 +36,6 @@ def dump(store) -> dict[str, tuple]:
 def table(store, name) -> list[tuple]:
     with store._connect() as conn:
         return conn.execute(f"SELECT * FROM {name} ORDER BY 1, 2").fetchall()  # noqa: S608
-
-
-@pytest.fixture
-def store(tmp_path):
-    return SQLiteStore(tmp_path / "events.sqlite")
 
 
 # ------------------------------------------------------------------------ recording batches
@@ -253,14 +249,10 @@ def test_undo_refuses_unknown_repeated_and_undo_batches(three):
         store.undo(undo.id, user="carol", force=True)
 
 
-def test_a_failing_undo_changes_nothing(three):
+def test_a_failing_undo_changes_nothing(three, backend):
     store, _ = three
     before = (dump(store), store.imports(), table(store, "event_versions"))
-    with store._connect() as conn:
-        conn.execute(
-            "CREATE TRIGGER boom BEFORE UPDATE OF undone_at ON imports "
-            "BEGIN SELECT RAISE(ABORT, 'disk on fire'); END"
-        )
+    backend.fail_when_undone_at_is_set()
     with pytest.raises(StoreError, match="nothing was changed"):
         store.undo(2, user="carol")  # fails after removing and restoring events
     assert (dump(store), store.imports(), table(store, "event_versions")) == before
@@ -330,6 +322,7 @@ def make_v2_store(path):
 
 
 def test_a_version_2_store_is_upgraded_and_keeps_its_batches(tmp_path):
+    """SQLite only: version-2 stores are SQLite files (PostgreSQL stores start at 4)."""
     path = tmp_path / "v2.sqlite"
     make_v2_store(path)
     store = SQLiteStore(path)
@@ -361,6 +354,7 @@ def test_a_version_2_store_is_upgraded_and_keeps_its_batches(tmp_path):
 
 
 def test_a_failed_upgrade_leaves_the_version_2_store_as_it_was(tmp_path, monkeypatch):
+    """SQLite only: version-2 stores are SQLite files."""
     path = tmp_path / "v2.sqlite"
     make_v2_store(path)
     real = gs._upgrade_from_2
@@ -390,6 +384,8 @@ def test_a_failed_upgrade_leaves_the_version_2_store_as_it_was(tmp_path, monkeyp
 def test_opening_and_reading_go_on_while_an_import_holds_the_write_lock(
     tmp_path, monkeypatch, seen_before
 ):
+    """SQLite only: its write lock, held by a raw connection (PostgreSQL:
+    test_postgres_store.py)."""
     path = tmp_path / "events.sqlite"
     SQLiteStore(path).apply([rec("a")], [], batch=info())
     if not seen_before:  # as a new process opens it: the schema version is read, not written
@@ -425,7 +421,8 @@ def test_opening_and_reading_go_on_while_an_import_holds_the_write_lock(
 
 
 def test_a_version_3_store_gets_a_second_report_url_and_fresh_hashes(tmp_path):
-    """Version 4 added source_url_2; the content hash covers every column, so the upgrade
+    """SQLite only (version-3 stores are SQLite files). Version 4 added source_url_2; the
+    content hash covers every column, so the upgrade
     recomputes the hashes of events and kept versions: a re-import still finds duplicates and
     an undo still puts back a version whose hash matches its content."""
     path = tmp_path / "v3.sqlite"

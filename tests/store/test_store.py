@@ -1,4 +1,5 @@
-"""The SQLite store: schema version, WAL, one transaction per import, date-window reads."""
+"""The event store on both backends (tests/store/conftest.py): schema version, one transaction
+per import, date-window reads; and SQLite's own: WAL, index plans, upgrades of old files."""
 
 import csv
 import hashlib
@@ -11,7 +12,7 @@ import pandas as pd
 import pytest
 
 from geo.errors import StoreError
-from geo.store import SCHEMA_VERSION, BatchInfo, Record, SQLiteStore, content_hash
+from geo.store import SCHEMA_VERSION, BatchInfo, Record, SQLiteStore, content_hash, open_store
 
 BY_TEST = BatchInfo(user="test", file_name="test.csv")
 
@@ -28,27 +29,28 @@ def rec(event_id, day="2020-10-04", end=None, kind="shelling", **extra):
     return Record(values, content_hash(values))
 
 
-@pytest.fixture
-def store(tmp_path):
-    return SQLiteStore(tmp_path / "var" / "events.sqlite")
-
-
-def test_a_new_store_is_empty_with_a_schema_version_and_wal(store):
+def test_a_new_store_is_empty_with_a_schema_version(store):
     assert store.count() == 0 and store.schema_version() == SCHEMA_VERSION
-    mode = sqlite3.connect(store.path).execute("PRAGMA journal_mode").fetchone()[0]
+    assert store.version() == 0 and store.imports() == [] and store.date_span() is None
+
+
+def test_a_new_sqlite_store_uses_wal(sqlite_store):
+    """SQLite only: its journal mode."""
+    mode = sqlite3.connect(sqlite_store.path).execute("PRAGMA journal_mode").fetchone()[0]
     assert mode == "wal"
 
 
-def test_a_store_from_a_newer_program_is_refused(store, monkeypatch):
+def test_a_store_from_a_newer_program_is_refused(store, store_target, monkeypatch):
+    import geo.store.postgres as gp
     import geo.store.sqlite as gs
 
-    sqlite3.connect(store.path, isolation_level=None).execute(
-        "UPDATE meta SET value='99' WHERE key='schema_version'"
-    )
-    SQLiteStore(store.path)  # this process checked the file already: it does not read again
-    monkeypatch.setattr(gs, "_CURRENT", set())  # as another process (or a restart) opens it
+    with store._connect() as conn:
+        conn.execute("UPDATE meta SET value='99' WHERE key='schema_version'")
+    open_store(store_target)  # this process checked the store already: it does not read again
+    # As another process (or a restart) opens it.
+    monkeypatch.setattr(gs if isinstance(store, SQLiteStore) else gp, "_CURRENT", set())
     with pytest.raises(StoreError, match="schema version 99"):
-        SQLiteStore(store.path)
+        open_store(store_target)
 
 
 def test_date_window_includes_multi_day_events_that_overlap(store):
@@ -129,7 +131,9 @@ def test_an_update_that_lengthens_an_event_widens_the_window_search(store):
     assert list(store.events("2020-10-15", "2020-10-15", ["shelling"])["event_id"]) == ["a"]
 
 
-def test_window_queries_read_an_index_range(store):
+def test_window_queries_read_an_index_range(sqlite_store):
+    """SQLite only: its query plan (the PostgreSQL plan: test_postgres_store.py)."""
+    store = sqlite_store
     store.apply([rec("a", "2020-09-01", "2020-09-03")], [], batch=BY_TEST)
     with store._connect() as conn:
         detail = " ".join(
@@ -221,6 +225,7 @@ V1_ROWS = [
 
 
 def test_a_version_1_store_is_upgraded_in_place_and_keeps_its_duplicates(tmp_path):
+    """SQLite only: version-1 stores are SQLite files (PostgreSQL stores start at 4)."""
     from geo.ingest import plan_import
     from geo.schema import COLUMN_NAMES
 
@@ -244,6 +249,7 @@ def test_a_version_1_store_is_upgraded_in_place_and_keeps_its_duplicates(tmp_pat
 
 
 def test_a_failed_upgrade_leaves_the_version_1_store_as_it_was(tmp_path, monkeypatch):
+    """SQLite only: version-1 stores are SQLite files."""
     import geo.store.sqlite as gs
 
     path = tmp_path / "old.sqlite"
@@ -263,9 +269,11 @@ def test_a_failed_upgrade_leaves_the_version_1_store_as_it_was(tmp_path, monkeyp
     assert " IN (" in ddl
 
 
-def test_a_bulk_import_rebuilds_indexes_and_still_refuses_a_repeated_id(store, monkeypatch):
+def test_a_bulk_import_rebuilds_indexes_and_still_refuses_a_repeated_id(sqlite_store, monkeypatch):
+    """SQLite only: its index rebuild during a large import."""
     import geo.store.sqlite as gs
 
+    store = sqlite_store
     monkeypatch.setattr(gs, "REINDEX_MIN_ROWS", 2)
     store.apply([rec("a")], [], batch=BY_TEST)
     with pytest.raises(StoreError, match="nothing was changed"):
@@ -333,9 +341,10 @@ def test_rows_are_typed_as_typed_frame_types_them():
     pd.testing.assert_frame_equal(_rows_frame([]), empty)
 
 
-def test_reads_in_batches_give_the_same_frame(tmp_path, monkeypatch):
+def test_reads_in_batches_give_the_same_frame(store, monkeypatch):
     # A store read larger than one fetch batch is the concatenation of the batches' frames.
-    import geo.store.sqlite as store_module
+    import geo.store.postgres as gp
+    import geo.store.sqlite as gs
     from geo.ingest import apply_plan, plan_import
 
     rows = ["event_id,event_date,date_end,event_type,latitude,longitude,fatalities,source"]
@@ -343,12 +352,12 @@ def test_reads_in_batches_give_the_same_frame(tmp_path, monkeypatch):
         end = f"2020-10-{i % 9 + 10:02d}" if i % 4 == 0 else ""
         fat = str(i) if i % 3 else ""
         rows.append(f"e{i:02d},2020-10-{i % 9 + 1:02d},{end},shelling,40.0,46.5,{fat},src")
-    s = store_module.SQLiteStore(tmp_path / "b.sqlite")
+    s = store
     apply_plan(
         plan_import(("\n".join(rows) + "\n").encode(), s, source_name="b.csv"), s, user="test"
     )
     whole = s.events()
-    monkeypatch.setattr(store_module, "READ_BATCH", 5)
+    monkeypatch.setattr(gs if isinstance(store, SQLiteStore) else gp, "READ_BATCH", 5)
     pd.testing.assert_frame_equal(s.events(), whole)
     pd.testing.assert_frame_equal(
         s.events("2020-10-03", "2020-10-05"),
