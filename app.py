@@ -8,9 +8,9 @@ fetches its Material icons from a font server, and emoji need a font the browser
 import streamlit as st
 
 PAGES = [
-    st.Page("pages/0_Map.py", title="Map", default=True),
-    st.Page("pages/1_Upload.py", title="Upload events", url_path="Upload"),
-    st.Page("pages/2_Sources.py", title="Sources", url_path="Sources"),
-    st.Page("pages/3_Briefing.py", title="Briefing", url_path="Briefing"),
+    st.Page("app_pages/0_Map.py", title="Map", default=True),
+    st.Page("app_pages/1_Upload.py", title="Upload events", url_path="Upload"),
+    st.Page("app_pages/2_Sources.py", title="Sources", url_path="Sources"),
+    st.Page("app_pages/3_Briefing.py", title="Briefing", url_path="Briefing"),
 ]
 st.navigation(PAGES).run()

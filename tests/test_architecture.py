@@ -10,7 +10,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 GEO = REPO / "geo"
-PAGES = [REPO / "app.py", *sorted((REPO / "pages").glob("*.py"))]
+PAGES = [REPO / "app.py", *sorted((REPO / "app_pages").glob("*.py"))]
 PAGE_BUDGET = 80
 
 # core <- store <- places <- ingest <- map <- briefing <- ui, cli: a module imports only from

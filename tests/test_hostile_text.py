@@ -336,7 +336,7 @@ def test_map_page_table_and_legend_with_hostile_events(db, monkeypatch):
     assert_inert(script)
 
 
-@pytest.mark.parametrize("page", ["pages/2_Sources.py", "pages/3_Briefing.py"])
+@pytest.mark.parametrize("page", ["app_pages/2_Sources.py", "app_pages/3_Briefing.py"])
 def test_other_pages_with_a_hostile_permalink(db, monkeypatch, page):
     monkeypatch.setenv("NKMAP_DB", str(db))
     at = AppTest.from_file(str(REPO / page), default_timeout=90)
@@ -354,7 +354,7 @@ def test_no_page_renders_user_text_as_markdown():
     outcome; this catches a new call before a payload test exists for it.)"""
     calls = re.compile(r"st\.(markdown|caption|error|warning|info|success|write)\((?P<arg>[^)\n]*)")
     allowed_names = {"text"}  # `text` is our own SOURCES.md (2_Sources.py)
-    for path in [REPO / "app.py", *sorted((REPO / "pages").glob("*.py"))]:
+    for path in [REPO / "app.py", *sorted((REPO / "app_pages").glob("*.py"))]:
         for match in calls.finditer(path.read_text(encoding="utf-8")):
             arg = match.group("arg").strip()
             constant = re.fullmatch(r"[A-Z][A-Z0-9_]*", arg)  # our module constants

@@ -1,7 +1,7 @@
 """A plan in words and tables for the Upload page: the mapping table, the type picker, the
 plan's cache key, its report, and the map's view of the imported events.
 
-The page (pages/1_Upload.py) only reads widgets and draws; the decisions live here so they are
+The page (app_pages/1_Upload.py) only reads widgets and draws; the decisions live here so they are
 unit-tested without Streamlit. Nothing here writes to the store.
 """
 

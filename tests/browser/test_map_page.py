@@ -381,3 +381,15 @@ def test_the_2020_war_and_stepanakert_read_as_maps_on_desktop_and_phone(
         assert place in names, (place, names)
     save_screenshot(page, f"map-stepanakert-z11-{size}")
     assert page_log.offsite_requests == [] and page_log.page_errors == []
+
+
+@pytest.mark.parametrize("path", ["/Sources", "/Upload", "/Briefing"])
+def test_a_deep_link_gets_the_same_navigation(app_url: str, page: Page, path: str):
+    """Regression: with the pages in a `pages/` folder, a link straight to /Sources ran that
+    page without app.py's st.navigation, and the navigation listed "app" and file names."""
+    page.goto(app_url + path)
+    nav = page.get_by_test_id("stSidebarNav")
+    nav.get_by_role("link", name="Briefing").wait_for(timeout=30_000)
+    page.wait_for_timeout(1000)
+    titles = [t.strip() for t in nav.get_by_role("link").all_inner_texts()]
+    assert titles == ["Map", "Upload events", "Sources", "Briefing"]

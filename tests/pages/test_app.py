@@ -144,9 +144,9 @@ def test_period_slider_and_date_fields_stay_in_step():
 def test_coming_back_from_another_page_keeps_the_view():
     at = AppTest.from_file(APP, default_timeout=60).run()
     at.date_input(key="to").set_value("2020-10-20").run()
-    at.switch_page("pages/2_Sources.py").run()
+    at.switch_page("app_pages/2_Sources.py").run()
     assert not at.exception
-    at.switch_page("pages/0_Map.py").run()
+    at.switch_page("app_pages/0_Map.py").run()
     assert not at.exception
     assert str(at.date_input(key="to").value) == "2020-10-20"
 

@@ -16,7 +16,7 @@ from geo.view import View
 
 REPO = Path(__file__).resolve().parents[2]
 APP = str(REPO / "app.py")
-PAGE = "pages/3_Briefing.py"
+PAGE = "app_pages/3_Briefing.py"
 TIMEOUT = 180  # a PNG export renders the map in a headless browser
 
 

@@ -7,7 +7,7 @@ from streamlit.testing.v1 import AppTest
 from geo.layers import LAYER_TITLES
 from geo.store import open_store
 
-PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "2_Sources.py")
+PAGE = str(Path(__file__).resolve().parents[2] / "app_pages" / "2_Sources.py")
 
 
 def _text(at: AppTest) -> str:

@@ -16,7 +16,7 @@ from geo.store import open_store
 
 REPO = Path(__file__).resolve().parents[2]
 APP = str(REPO / "app.py")
-PAGE = "pages/1_Upload.py"
+PAGE = "app_pages/1_Upload.py"
 TIMEOUT = 120  # the first geocode loads the offline gazetteer
 
 HEADER = "event_id,event_date,event_type,location,source,notes\n"

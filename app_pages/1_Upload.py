@@ -33,7 +33,7 @@ with upload_tab:
         st.success(f"Imported {done[1]} new and {done[2]} updated events: they are on the map now.")
         if done[3]:  # the map at the imported events' period and extent
             st.page_link(
-                "pages/0_Map.py",
+                "app_pages/0_Map.py",
                 label="Open the map",
                 icon=":material/map:",
                 query_params=done[3].to_query(),
