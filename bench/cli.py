@@ -16,7 +16,9 @@ from bench.machine import machine_info
 from bench.report import results_markdown
 from bench.results import Measurement, table
 
-PARTS = ("ingest", "filter", "map", "browser", "app", "snapshot", "gazetteer")
+PARTS = ("ingest", "filter", "map", "browser", "app", "snapshot", "gazetteer", "load")
+# Parts run only when named in --only (the load test takes minutes per size: bench/load.py).
+OPT_IN = ("load",)
 # Parts that do not depend on the number of events: run once, at the first size.
 ONCE = ("gazetteer",)
 DEFAULT_SIZES = (10_000, 100_000, 1_000_000)
@@ -54,8 +56,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--only",
         type=_parts,
-        default=list(PARTS),
-        help=f"comma-separated parts (default: all): {','.join(PARTS)}",
+        default=[p for p in PARTS if p not in OPT_IN],
+        help=f"comma-separated parts (default: all but {','.join(OPT_IN)}): {','.join(PARTS)}",
     )
     p.add_argument("--json", action="store_true", help="print the results as JSON")
     p.add_argument("--write", action="store_true", help=f"regenerate {RESULTS_MD.name}")
@@ -99,6 +101,16 @@ def _runners(args: argparse.Namespace) -> dict[str, Callable[[Dataset], list[Mea
 
         return measure_first_use(data.folder / "first-use")
 
+    def load(data: Dataset) -> list[Measurement]:
+        from bench.load import failed, measure_load, measurements
+
+        runs = measure_load(data.n, data.csv_path, data.folder / "load", seed=args.seed, log=_log)
+        if failed(runs):  # the numbers still reach the log; the part fails
+            _log(table(measurements(data.n, runs)))
+            errors = [e for doc in runs.values() for e in doc.get("error_list", [])]
+            raise RuntimeError(f"load test: errors or lost rows: {errors[:5]}")
+        return measurements(data.n, runs)
+
     return {
         "ingest": lambda d: [measure_ingest(d)],
         "filter": lambda d: measure_filters(d, args.repeat),
@@ -107,6 +119,7 @@ def _runners(args: argparse.Namespace) -> dict[str, Callable[[Dataset], list[Mea
         "app": app,
         "snapshot": snapshot,
         "gazetteer": gazetteer,
+        "load": load,
     }
 
 
