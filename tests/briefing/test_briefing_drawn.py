@@ -18,23 +18,10 @@ import geo.briefing.render
 from geo.briefing import SnapshotOptions, snapshot
 from geo.briefing.chromium import CHROMIUM, CHROMIUM_ARGS, SERVICE
 from geo.briefing.render import _outside_event_loop
-from geo.cli import main
 from geo.store import open_store
 from geo.view import View
 
 WAR = View(start=dt.date(2020, 9, 27), end=dt.date(2020, 11, 10))
-
-
-@pytest.fixture(scope="module")
-def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("drawn") / "events.sqlite"
-    assert main(["seed", "--db", str(path)]) == 0
-    return path
-
-
-@pytest.fixture(autouse=True)
-def _store(db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("NKMAP_DB", str(db))
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,6 @@ from pypdf import PdfReader
 
 from geo.briefing import SnapshotOptions, briefing_html, snapshot
 from geo.briefing.render import layer_notes
-from geo.cli import main
 from geo.store import open_store
 from geo.view import View
 
@@ -23,10 +22,8 @@ VIEW = View(layers=("countries", "pipelines", "events"))
 
 
 @pytest.fixture(scope="module")
-def events(tmp_path_factory: pytest.TempPathFactory):
-    path = tmp_path_factory.mktemp("frame") / "events.sqlite"
-    assert main(["seed", "--db", str(path)]) == 0
-    return open_store(path).events(VIEW.start, VIEW.end)
+def events(db):
+    return open_store(db).events(VIEW.start, VIEW.end)
 
 
 def _banner_rows(png: bytes) -> list[int]:

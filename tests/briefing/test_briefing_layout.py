@@ -23,26 +23,12 @@ from geo.briefing.layout import (
     reader_sources,
 )
 from geo.briefing.render import data_version, permalink
-from geo.cli import main
 from geo.region import LonLatBox
 from geo.settings import Settings, get_settings
 from geo.store import open_store
 from geo.view import View, frame_box
 
 WAR = View(start=dt.date(2020, 9, 27), end=dt.date(2020, 11, 10))
-
-
-@pytest.fixture(scope="module")
-def db(tmp_path_factory: pytest.TempPathFactory):
-    path = tmp_path_factory.mktemp("layout") / "events.sqlite"
-    assert main(["seed", "--db", str(path)]) == 0
-    return path
-
-
-@pytest.fixture(autouse=True)
-def _env(db, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("NKMAP_DB", str(db))
-    monkeypatch.delenv("NKMAP_PUBLIC_URL", raising=False)
 
 
 @pytest.fixture(scope="module")

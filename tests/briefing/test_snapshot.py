@@ -39,18 +39,6 @@ VIEW = View()  # 27 Sep - 5 Oct 2020, every layer
 
 
 @pytest.fixture(scope="module")
-def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("snapstore") / "events.sqlite"
-    assert main(["seed", "--db", str(path)]) == 0
-    return path
-
-
-@pytest.fixture(autouse=True)
-def _store(db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("NKMAP_DB", str(db))
-
-
-@pytest.fixture(scope="module")
 def events(db: Path):
     return open_store(db).events(VIEW.start, VIEW.end)
 
