@@ -1,7 +1,8 @@
 """Map page (the default page): a period's events on the reference geography, with playback
 and filters.
 
-Thin page: read widgets (geo.ui), call geo, draw.
+Thin page: read widgets (geo.ui), call geo, draw. The page never holds a period's events: the
+store counts and aggregates them (geo.store.query) and hands the map its payload in batches.
 """
 
 import streamlit as st
@@ -9,11 +10,8 @@ from streamlit_folium import st_folium
 
 from geo import ui
 from geo.map.build import build_map
-from geo.map.framing import fit_to
 from geo.map.timecontrol import period_change
-from geo.map.timeline import RULES_CAPTION, timeline_charts
 from geo.settings import get_settings
-from geo.view import filter_events
 
 st.set_page_config(page_title="Karabakh conflict map", page_icon="🗺️", layout="wide")
 settings = get_settings()
@@ -25,9 +23,10 @@ if view.start > view.end:
     st.error("The period's start is after its end: pick an earlier From date.")
     st.stop()
 summary = st.empty()  # above the map, filled once the map view is known
-# The period's events first: the map is framed on them (geo.view.frame_box).
-events = filter_events(ui.current_events(settings, view.start, view.end), view)
-(origin_center, origin_zoom), fit = ui.map_frame(view, events)
+# The map is framed on the period's events: by the browser, which holds them, or by the store.
+(origin_center, origin_zoom), fit = ui.map_frame(
+    view, lambda: ui.view_box(settings, view), in_browser="events" in view.layers
+)
 # The map carries the whole data span and the browser shows the period: a new period reaches
 # the drawn map as a small update (period_change), not a rebuilt map.
 span = ui.map_span(settings, view)
@@ -47,7 +46,7 @@ m = build_map(
     zoom=origin_zoom,
     scale=True,
 )
-changes = [period_change(view.start, view.end)] + ([fit_to(fit)] if fit else [])
+changes = [period_change(view.start, view.end)] + ([fit] if fit else [])
 returned = st_folium(
     m,
     height=600,
@@ -58,13 +57,9 @@ returned = st_folium(
 )
 view = ui.remember_map_view(view, returned)
 ui.write_permalink(view)
-ui.summary(summary, events, view)
-
-if not events.empty:
-    for chart in timeline_charts(events, view.start, view.end):
-        st.altair_chart(chart, width="stretch")
-    st.caption(RULES_CAPTION)
-
-ui.proximity_table(events, view, settings)
-ui.events_table(events)
+counts = ui.period_summary(settings, view)
+ui.summary(summary, counts, view)
+ui.timeline(settings, view)
+ui.proximity_table(settings, view)
+ui.events_table(settings, view, counts.events)
 st.caption("The address bar is a permalink to this view (period, filters, layers, map view).")

@@ -37,6 +37,11 @@ METRIC_CRS = CRS.from_proj4(METRIC_PROJ)
 _TO_METRIC = Transformer.from_crs("EPSG:4326", METRIC_CRS, always_xy=True)
 
 
+def metric_xy(lon, lat) -> tuple[np.ndarray, np.ndarray]:
+    """Longitudes and latitudes (degrees) as x, y in metres of METRIC_CRS."""
+    return _TO_METRIC.transform(np.asarray(lon, dtype=float), np.asarray(lat, dtype=float))
+
+
 def _has_coordinates(events: pd.DataFrame) -> pd.Series:
     for col in ("latitude", "longitude"):
         if col not in events:

@@ -82,6 +82,11 @@ def events_box(latitudes: Sequence[float], longitudes: Sequence[float]) -> LonLa
     q = FRAME_QUANTILE if lat.size > 50 else 0.0
     south, north = np.quantile(lat, [q, 1 - q])
     west, east = np.quantile(lon, [q, 1 - q])
+    return pad_box(west, south, east, north)
+
+
+def pad_box(west: float, south: float, east: float, north: float) -> LonLatBox:
+    """An events' extent as a frame: FRAME_MARGIN around it and at least FRAME_MIN_DEG."""
     pad_lat = max((north - south) * FRAME_MARGIN, (FRAME_MIN_DEG - (north - south)) / 2, 0.0)
     pad_lon = max((east - west) * FRAME_MARGIN, (FRAME_MIN_DEG - (east - west)) / 2, 0.0)
     return LonLatBox(

@@ -58,6 +58,8 @@ EVENT_COLOR = {
 }
 # Types that may have no map point: a statement or agreement is not a place on the ground.
 POINTLESS_TYPES = frozenset({"statement", "ceasefire"})
+# The columns the dashboard's text filter looks in (geo.view.filter_events, the stores' SQL).
+TEXT_SEARCH_COLUMNS = ("location", "notes", "actor1", "actor2", "source", "claimed_by", "admin1")
 
 SIDES: dict[str, str] = {
     "armenian": "Armenian forces / Armenia / Nagorno-Karabakh authorities",

@@ -6,8 +6,10 @@ Pages call these; everything else in geo/ stays free of Streamlit.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import replace
 
+import folium
 import pandas as pd
 import streamlit as st
 
@@ -15,7 +17,8 @@ from geo import auth
 from geo.errors import AuthError, StoreError
 from geo.layers import LAYER_TITLES
 from geo.map.build import reuse_compiled_templates
-from geo.map.events import EventPayload, event_payload, publish
+from geo.map.events import EventPayload, event_payload, is_published, publish
+from geo.map.framing import fit_to, fit_to_events
 from geo.region import (
     DEFAULT_CENTER_LATLON,
     DEFAULT_ZOOM,
@@ -35,8 +38,6 @@ from geo.view import (
     SINGLE_DAY,
     Convention,
     View,
-    filter_events,
-    frame_box,
     preset_for,
     slider_bounds,
 )
@@ -56,8 +57,60 @@ CONVENTION_LABELS = {
 @st.cache_data(show_spinner=False, max_entries=4)
 def load_events(db_path: str, version: int, start: dt.date, end: dt.date) -> pd.DataFrame:
     """Events of [start, end]; `version` (the store's last import) keys the cache, so an
-    import shows at once."""
+    import shows at once. Only the Briefing page reads a period whole: the map page asks the
+    store for aggregates (below)."""
     return open_store(db_path).events(start, end)
+
+
+# The map page's numbers, computed by the store (geo.store.query) and cached per store version
+# and filters: small values (counts, one table page, a box), never a period's events.
+@st.cache_data(show_spinner=False, max_entries=32)
+def _summary(db_path: str, version: int, filters: View):
+    return open_store(db_path).summary(filters)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _timeline(db_path: str, version: int, filters: View):
+    return open_store(db_path).timeline(filters)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _frame_box(db_path: str, version: int, filters: View):
+    return open_store(db_path).frame_box(filters)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _table_page(db_path: str, version: int, filters: View, offset: int, limit: int):
+    return open_store(db_path).page(filters, offset, limit)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _near(db_path: str, version: int, filters: View, km: float, _settings: Settings):
+    from geo.proximity import reference_lines
+
+    lines = reference_lines(filters.end, _settings)
+    return open_store(db_path).near_counts(filters, lines, km), lines
+
+
+def filters_of(view: View) -> View:
+    """The view as the store's questions see it: period and filters (the cache key), without
+    the map's layers, naming convention and position."""
+    return replace(view, layers=(), convention=Convention.BOTH, center=None, zoom=None)
+
+
+def _ask(settings: Settings, cached, view: View, *args):
+    store = open_store(settings.db_path)
+    return cached(str(store.path), store.version(), filters_of(view), *args)
+
+
+def period_summary(settings: Settings, view: View):
+    """How many events the view holds, and how many have a map point (geo.store.query.Summary)."""
+    return _ask(settings, _summary, view)
+
+
+def view_box(settings: Settings, view: View) -> LonLatBox | None:
+    """The box framing the view's events (geo.view.frame_box, computed by the store)."""
+    return _ask(settings, _frame_box, view)
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
@@ -114,22 +167,27 @@ def map_span(settings: Settings, view: View) -> tuple[dt.date, dt.date]:
 
 @st.cache_data(show_spinner=False, max_entries=4)
 def _event_payload(
-    db_path: str, version: int, start: dt.date, end: dt.date, filters: View, convention: str
-) -> EventPayload:
-    events = filter_events(open_store(db_path).events(start, end), filters)
-    return event_payload(events, convention)
+    db_path: str, version: int, filters: View, convention: str, _settings: Settings
+) -> tuple[EventPayload, str]:
+    payload = event_payload(open_store(db_path).frames(filters), convention)
+    return payload.published(), publish(payload, _settings)
 
 
 def map_events(
     settings: Settings, view: View, span: tuple[dt.date, dt.date]
 ) -> tuple[EventPayload, str]:
-    """The filtered events of the whole map span, encoded for the browser (cached per store
-    version, filters and naming convention: a period change reuses it), and the URL the
-    browser fetches them from."""
+    """The filtered events of the whole map span, encoded for the browser in batches from the
+    store and written to a file the browser fetches (cached per store version, filters and
+    naming convention: a period change reuses it), and the file's URL. The cache keeps the
+    payload's counts and URL, not its megabytes."""
     store = open_store(settings.db_path)
-    filters = replace(view, start=span[0], end=span[1], layers=(), center=None, zoom=None)
-    payload = _event_payload(str(store.path), store.version(), *span, filters, view.convention)
-    return payload, publish(payload, settings)
+    filters = replace(filters_of(view), start=span[0], end=span[1])
+    args = (str(store.path), store.version(), filters, view.convention, settings)
+    payload, url = _event_payload(*args)
+    if not is_published(payload, settings):  # pruned by newer payloads: write it again
+        _event_payload.clear()
+        payload, url = _event_payload(*args)
+    return payload, url
 
 
 def _init_from_url() -> None:
@@ -267,20 +325,22 @@ FRAME_EVENTS, FRAME_REGION = "The view's events", "The whole region"
 
 
 def map_frame(
-    view: View, events: pd.DataFrame
-) -> tuple[tuple[tuple[float, float], int], LonLatBox | None]:
-    """Where the map opens (centre, zoom), and the box to fit it to now, if any.
+    view: View, box_of: Callable[[], LonLatBox | None], *, in_browser: bool
+) -> tuple[tuple[tuple[float, float], int], folium.FeatureGroup | None]:
+    """Where the map opens (centre, zoom), and the framing to send it now, if any.
 
-    The map is fitted to the view's events (geo.view.frame_box: where things happened, not the
-    capitals where statements were made) when the page opens without a map view in its
-    permalink, and again whenever the period, the filters or the frame choice change; panning
-    and zooming are the user's between those. "The whole region" frames Armenia and
-    Azerbaijan. The opening centre stays fixed while the user stays on the page (a new one
-    would rebuild the map).
+    The map is fitted to the view's events (where things happened, not the capitals where
+    statements were made: geo.view.frame_box's rule) when the page opens without a map view in
+    its permalink, and again whenever the period, the filters or the frame choice change;
+    panning and zooming are the user's between those. With `in_browser` (the map draws the
+    events) the browser frames the events it holds (geo.map.framing.fit_to_events): a period
+    change reads nothing from the store first. Otherwise the store boxes them (`box_of()`).
+    "The whole region" frames Armenia and Azerbaijan. The opening centre stays fixed while the
+    user stays on the page (a new one would rebuild the map).
     """
     s = st.session_state
     choice = s.get("frame", FRAME_EVENTS)
-    key = (replace(view, layers=(), convention=Convention.BOTH, center=None, zoom=None), choice)
+    key = (filters_of(view), choice)
     origin = s.get("_origin", (None, None))
     if s.get("_framed") == key:
         return _opening(origin), None
@@ -288,11 +348,16 @@ def map_frame(
     s["_framed"] = key
     if opening and origin[0] is not None:  # a permalink's own map view wins when it opens
         return _opening(origin), None
-    box = None if choice == FRAME_REGION else frame_box(events)
-    box = box or WHOLE_REGION_LONLAT_BOX
+    if choice == FRAME_REGION:
+        box = WHOLE_REGION_LONLAT_BOX
+    elif in_browser:
+        box = None
+    else:
+        box = box_of() or WHOLE_REGION_LONLAT_BOX
     if origin[0] is None:
-        s["_origin"] = fit_box(box)
-    return _opening(s["_origin"]), box
+        s["_origin"] = fit_box(box or WHOLE_REGION_LONLAT_BOX)
+    change = fit_to(box) if box else fit_to_events(view.start, view.end)
+    return _opening(s["_origin"]), change
 
 
 def _opening(origin: tuple) -> tuple[tuple[float, float], int]:
@@ -545,14 +610,13 @@ def import_history(settings: Settings, identity: auth.Identity) -> None:
 # ------------------------------------------------------------------------ map page sections
 
 
-def summary(where, events: pd.DataFrame, view: View) -> None:
+def summary(where, counts, view: View) -> None:
     """What the map shows, in words: our words as a caption; the filters in words (they carry
     permalink text: `q`, `claimed`) as plain text, never as Markdown."""
-    unplaced = int(events["latitude"].isna().sum())
     with where.container():
         st.caption(
-            f"{len(events):,} events, {view.start:%d %b %Y} to {view.end:%d %b %Y}: "
-            f"{len(events) - unplaced:,} with a map point, {unplaced:,} without one (in the "
+            f"{counts.events:,} events, {view.start:%d %b %Y} to {view.end:%d %b %Y}: "
+            f"{counts.placed:,} with a map point, {counts.unplaced:,} without one (in the "
             f"table). Reference geography as on {view.end:%d %b %Y}; ▶ replays the period; "
             "schematic geometry is labelled. The events are compiled from public reports, "
             "many of them one side's claims: click one for its source and claimant, and open "
@@ -561,14 +625,26 @@ def summary(where, events: pd.DataFrame, view: View) -> None:
         st.text("View: " + view.describe())
 
 
-def proximity_table(events: pd.DataFrame, view: View, settings: Settings) -> None:
-    """How many events fell within N km of each pipeline and of the line of contact."""
-    from geo.proximity import counts_near, proximity_table, reference_lines
+def timeline(settings: Settings, view: View) -> None:
+    """Events and known fatalities per day by type (counted by the store), under the map."""
+    from geo.map.timeline import RULES_CAPTION, timeline_charts
+
+    counts, marks = _ask(settings, _timeline, view)
+    if counts.empty:
+        return
+    for chart in timeline_charts(counts, marks, view.start, view.end):
+        st.altair_chart(chart, width="stretch")
+    st.caption(RULES_CAPTION)
+
+
+def proximity_table(settings: Settings, view: View) -> None:
+    """How many events fell within N km of each pipeline and of the line of contact (counted
+    by the store: PostGIS on PostgreSQL, geo.store.query on SQLite)."""
+    from geo.proximity import proximity_table
 
     st.subheader("How close to the pipelines and the line of contact")
     km = st.slider("Within (km)", 1, 50, 10, key="km")
-    lines = reference_lines(view.end, settings)
-    near = counts_near(events, lines, km)
+    near, lines = _ask(settings, _near, view, float(km), settings)
     st.dataframe(proximity_table(near, lines, km), hide_index=True, width="stretch")
     no_line = (
         ""
@@ -586,9 +662,10 @@ def proximity_table(events: pd.DataFrame, view: View, settings: Settings) -> Non
     )
 
 
-# The browser gets at most TABLE_ROWS rows: a table of 100,000 rows costs seconds per rerun
-# and nobody reads it; exports (Briefing page, `nkmap export`) carry every event.
-TABLE_ROWS = 10_000
+# The table shows one page of TABLE_ROWS events at a time, read from the store by position:
+# a table of 100,000 rows costs seconds per rerun and nobody reads it; exports (Briefing page,
+# `nkmap export`) carry every event in one file.
+TABLE_ROWS = 1_000
 # The events table's columns and their headings (the export keeps the schema's names).
 TABLE_COLUMNS = {
     "event_date": "Date",
@@ -604,15 +681,24 @@ TABLE_COLUMNS = {
 }
 
 
-def events_table(events: pd.DataFrame) -> None:
-    """The shown events as a data grid (text is data there: never HTML or Markdown)."""
-    with st.expander(f"The {len(events):,} events shown", expanded=False):
-        if len(events) > TABLE_ROWS:
+def events_table(settings: Settings, view: View, total: int) -> None:
+    """The view's events as a data grid, a page at a time (text is data there: never HTML or
+    Markdown)."""
+    with st.expander(f"The {total:,} events shown", expanded=False):
+        pages = max(1, -(-total // TABLE_ROWS))
+        if st.session_state.get("table_page", 1) > pages:  # a smaller view than last time
+            st.session_state["table_page"] = 1
+        page = 1
+        if pages > 1:
+            page = int(st.number_input(f"Page (of {pages:,})", 1, pages, 1, key="table_page"))
+            first = (page - 1) * TABLE_ROWS
             st.caption(
-                f"The first {TABLE_ROWS:,} by date; the Briefing page's data pack or "
-                "`nkmap export` has all of them."
+                f"Events {first + 1:,} to {min(total, first + TABLE_ROWS):,} of {total:,}, by "
+                "date; the Briefing page's data pack or `nkmap export` has all of them in one "
+                "file."
             )
-        shown = events.head(TABLE_ROWS)[list(TABLE_COLUMNS)]
+        rows = _ask(settings, _table_page, view, (page - 1) * TABLE_ROWS, TABLE_ROWS)
+        shown = rows[list(TABLE_COLUMNS)]
         shown = shown.assign(event_type=shown["event_type"].map(EVENT_TYPES))
         for name in URL_COLUMNS:  # the ingest rule, again where links are drawn
             url = shown[name].astype("string")

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from geo.layers import LAYER_NAMES
 from geo.region import LonLatBox, events_box
-from geo.schema import EVENT_TYPES, POINTLESS_TYPES, SIDES
+from geo.schema import EVENT_TYPES, POINTLESS_TYPES, SIDES, TEXT_SEARCH_COLUMNS
 
 if TYPE_CHECKING:  # pandas loads with filter_events: the geocoders import View's Convention
     import pandas as pd
@@ -70,9 +70,6 @@ def slider_bounds(
     if lo == hi:
         lo, hi = lo - dt.timedelta(days=1), hi + dt.timedelta(days=1)
     return lo, hi
-
-
-TEXT_SEARCH_COLUMNS = ("location", "notes", "actor1", "actor2", "source", "claimed_by", "admin1")
 
 
 @dataclass(frozen=True)
@@ -225,10 +222,10 @@ def filter_events(events: pd.DataFrame, view: View) -> pd.DataFrame:
         keep &= events["geo_precision"].fillna(1) <= 1
         keep &= events["latitude"].notna()
     if view.text:
-        needle = view.text.casefold()
+        needle = view.text.lower()
         hit = pd.Series(False, index=events.index)
         for col in TEXT_SEARCH_COLUMNS:
-            hit |= events[col].fillna("").str.casefold().str.contains(needle, regex=False)
+            hit |= events[col].fillna("").str.lower().str.contains(needle, regex=False)
         keep &= hit
     return events[keep.fillna(False).astype(bool)]
 

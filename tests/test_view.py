@@ -138,7 +138,7 @@ def test_timeline_counts_and_marks():
     assert counts["events"].sum() == 4
     assert counts.loc[counts["type"] == "Armed clash", "fatalities"].item() == 12
     assert list(marked_days(events)["kind"]) == ["Statement"]
-    charts = [c.to_dict() for c in timeline_charts(events)]
+    charts = [c.to_dict() for c in timeline_charts(daily_counts(events), marked_days(events))]
     assert len(charts) == 2 and all("layer" in part for part in charts)
     # Each fits the page's width (a vconcat ran past it), and one legend explains both.
     assert all(c["autosize"] == {"type": "fit-x", "contains": "padding"} for c in charts)
@@ -155,7 +155,9 @@ def test_timeline_uses_the_maps_colours_and_the_whole_period():
     from geo.schema import EVENT_COLOR, EVENT_TYPES
 
     events = _events()
-    top, _ = timeline_charts(events, dt.date(2020, 9, 1), dt.date(2020, 11, 30))
+    top, _ = timeline_charts(
+        daily_counts(events), marked_days(events), dt.date(2020, 9, 1), dt.date(2020, 11, 30)
+    )
     bars = top.to_dict()["layer"][0]["encoding"]
     scale = bars["color"]["scale"]
     assert dict(zip(scale["domain"], scale["range"], strict=True)) == {

@@ -18,7 +18,8 @@ import base64
 import hashlib
 import os
 import threading
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
 
@@ -76,11 +77,18 @@ class EventPayload:
     omitted: tuple[str, ...]  # popup columns left out for size
     # Names the payload's file. A field, so the app's cached copies carry it and a rerun
     # does not hash megabytes of JSON again.
-    digest: str = field(init=False)
+    digest: str = field(init=False, default="")
 
     def __post_init__(self) -> None:
-        digest = hashlib.sha256(self.json.encode("utf-8")).hexdigest()[:24]
+        digest = hashlib.sha256(self.json.encode("utf-8")).hexdigest()[:24] if self.json else ""
         object.__setattr__(self, "digest", digest)
+
+    def published(self) -> EventPayload:
+        """The payload without its JSON, once the browser fetches it from a file (`publish`):
+        what the app keeps in its cache (kilobytes, not the megabytes of events)."""
+        light = replace(self, json="")
+        object.__setattr__(light, "digest", self.digest)
+        return light
 
 
 def _b64(array: np.ndarray) -> str:
@@ -110,84 +118,157 @@ def _display(name: str, value: object, convention: Convention) -> str:
     return str(value)
 
 
-def _text_field(name: str, column: pd.Series, convention: Convention) -> tuple[dict, int]:
-    """Dictionary-code a column: the distinct display strings once, one small int per event."""
-    codes, uniques = pd.factorize(column, use_na_sentinel=True)
-    values = [""] + [_display(name, u, convention) for u in uniques]
-    width = 1 if len(values) <= 1 << 8 else 2 if len(values) <= 1 << 16 else 4
-    dtype = {1: np.uint8, 2: np.uint16, 4: np.uint32}[width]
-    spec = {
-        "name": name,
-        "label": POPUP_LABELS[name],
-        "kind": "text",
-        "values": values,
-        "codes": _b64((codes + 1).astype(dtype)),
-        "width": width,
-    }
-    return spec, sum(len(v) for v in values)
+class _TextColumn:
+    """One popup column dictionary-coded as batches come in: each distinct value once, one
+    small int per event (0 = blank). A column whose distinct text outgrows the whole budget
+    stops collecting: it would be left out anyway."""
+
+    def __init__(self, name: str, budget: int) -> None:
+        self.name = name
+        self.budget = budget
+        self.codes: dict[object, int] = {}
+        self.parts: list[np.ndarray] = []
+        self.chars = 0
+        self.over = False
+
+    def add(self, column: pd.Series) -> None:
+        if self.over:
+            return
+        codes, uniques = pd.factorize(column, use_na_sentinel=True)
+        known = self.codes
+        lookup = np.empty(len(uniques) + 1, dtype=np.uint32)
+        lookup[-1] = 0  # the NA sentinel (-1) indexes the last slot
+        for i, value in enumerate(uniques):
+            code = known.get(value)
+            if code is None:
+                code = known[value] = len(known) + 1
+                self.chars += len(str(value))
+            lookup[i] = code
+        if self.chars > self.budget:
+            self.over, self.codes, self.parts = True, {}, []
+            return
+        self.parts.append(lookup[codes])
+
+    def field(self, convention: Convention) -> tuple[dict, int]:
+        values = [""] + [_display(self.name, u, convention) for u in self.codes]
+        width = 1 if len(values) <= 1 << 8 else 2 if len(values) <= 1 << 16 else 4
+        dtype = {1: np.uint8, 2: np.uint16, 4: np.uint32}[width]
+        codes = np.concatenate(self.parts) if self.parts else np.empty(0, dtype=np.uint32)
+        spec = {
+            "name": self.name,
+            "label": POPUP_LABELS[self.name],
+            "kind": "text",
+            "values": values,
+            "codes": _b64(codes.astype(dtype)),
+            "width": width,
+        }
+        return spec, sum(len(v) for v in values)
+
+
+class PayloadBuilder:
+    """The browser payload of events that come in batches (store frames, in any number): the
+    store never hands over a whole period at once, and only the payload's arrays grow."""
+
+    _NUMERIC = ("lat", "lon", "d0", "d1", "type", "flags", "radius", "weight")
+
+    def __init__(
+        self, convention: Convention | str = Convention.BOTH, text_budget: int = TEXT_BUDGET
+    ):
+        self.convention = Convention(convention)
+        self.text_budget = text_budget
+        self.arrays: dict[str, list[np.ndarray]] = {k: [] for k in self._NUMERIC}
+        self.text = {
+            name: _TextColumn(name, text_budget)
+            for name in POPUP_COLUMNS
+            if name not in ("event_date", "date_end", "event_type")
+        }
+        self.present: set[str] = set()
+        self.n = 0
+
+    def add(self, events: pd.DataFrame) -> PayloadBuilder:
+        """One batch of events (geo.schema columns); those without a map point are left out."""
+        self.present.update(pd.unique(events["event_type"].dropna()))
+        placed = events[events["latitude"].notna() & events["longitude"].notna()]
+        if not len(placed):
+            return self
+        self.n += len(placed)
+        d0 = _days(placed["event_date"])
+        ends = placed["date_end"]
+        d1 = np.where(ends.notna().to_numpy(), _days(ends.fillna(placed["event_date"])), d0)
+        # Categorical straight from the (Arrow) strings: .astype(str) would make 1M Python strings.
+        type_codes = pd.Categorical(placed["event_type"], categories=list(EVENT_TYPES))
+        approximate = placed["geo_precision"].astype("Float64").fillna(1).to_numpy(float) >= 2
+        weight = 1 + placed["fatalities"].astype("Float64").fillna(0).clip(0, 50).to_numpy(float)
+        a = self.arrays
+        a["lat"].append(placed["latitude"].to_numpy(dtype=np.float32, na_value=np.nan))
+        a["lon"].append(placed["longitude"].to_numpy(dtype=np.float32, na_value=np.nan))
+        a["d0"].append(d0.astype(np.int32))
+        a["d1"].append(np.asarray(d1).astype(np.int32))
+        a["type"].append(np.asarray(type_codes.codes).astype(np.uint8))
+        a["flags"].append(approximate.astype(np.uint8))
+        a["radius"].append(_radius(placed["fatalities"]))
+        a["weight"].append(np.rint(weight).astype(np.uint16))
+        for name, column in self.text.items():
+            column.add(placed[name])
+        return self
+
+    def finish(self) -> EventPayload:
+        n = self.n
+        fields: list[dict] = []
+        omitted: list[str] = []
+        spent = 0
+        for name in POPUP_COLUMNS:
+            if name in ("event_date", "date_end", "event_type"):
+                kind = {"event_date": "d0", "date_end": "d1", "event_type": "type"}[name]
+                fields.append({"name": name, "label": POPUP_LABELS[name], "kind": kind})
+                continue
+            column = self.text[name]
+            spec, size = (
+                (None, self.text_budget + 1) if column.over else column.field(self.convention)
+            )
+            if spent + size > self.text_budget:
+                omitted.append(name)
+                fields.append(
+                    {
+                        "name": name,
+                        "label": POPUP_LABELS[name],
+                        "kind": "omitted",
+                        "note": f"not sent to the map for {n:,} events: see the events table "
+                        "or an export",
+                    }
+                )
+                continue
+            spent += size
+            fields.append(spec)
+        joined = {
+            k: np.concatenate(v) if v else np.empty(0, dtype=np.uint8)
+            for k, v in self.arrays.items()
+        }
+        payload = {
+            "n": n,
+            **{k: _b64(joined[k]) for k in self._NUMERIC},
+            "types": [{"label": lbl, "color": EVENT_COLOR[c]} for c, lbl in EVENT_TYPES.items()],
+            "fields": fields,
+        }
+        return EventPayload(
+            json=script_safe_json(payload),
+            count=n,
+            types=tuple(t for t in EVENT_TYPES if t in self.present),
+            omitted=tuple(omitted),
+        )
 
 
 def event_payload(
-    events: pd.DataFrame,
+    events: pd.DataFrame | Iterable[pd.DataFrame],
     convention: Convention | str = Convention.BOTH,
     text_budget: int = TEXT_BUDGET,
 ) -> EventPayload:
-    """The placed events of a store frame (geo.schema columns) as a browser payload."""
-    convention = Convention(convention)
-    placed = events[events["latitude"].notna() & events["longitude"].notna()]
-    n = len(placed)
-    d0 = _days(placed["event_date"])
-    ends = placed["date_end"]
-    d1 = np.where(ends.notna().to_numpy(), _days(ends.fillna(placed["event_date"])), d0)
-    # Categorical straight from the (Arrow) strings: .astype(str) would make 1M Python strings.
-    type_codes = pd.Categorical(placed["event_type"], categories=list(EVENT_TYPES))
-    approximate = placed["geo_precision"].astype("Float64").fillna(1).to_numpy(float) >= 2
-    weight = 1 + placed["fatalities"].astype("Float64").fillna(0).clip(0, 50).to_numpy(float)
-
-    fields: list[dict] = []
-    omitted: list[str] = []
-    spent = 0
-    for name in POPUP_COLUMNS:
-        if name in ("event_date", "date_end", "event_type"):
-            kind = {"event_date": "d0", "date_end": "d1", "event_type": "type"}[name]
-            fields.append({"name": name, "label": POPUP_LABELS[name], "kind": kind})
-            continue
-        spec, size = _text_field(name, placed[name], convention)
-        if spent + size > text_budget:
-            omitted.append(name)
-            fields.append(
-                {
-                    "name": name,
-                    "label": POPUP_LABELS[name],
-                    "kind": "omitted",
-                    "note": f"not sent to the map for {n:,} events: see the events table "
-                    "or an export",
-                }
-            )
-            continue
-        spent += size
-        fields.append(spec)
-
-    payload = {
-        "n": n,
-        "lat": _b64(placed["latitude"].to_numpy(dtype=np.float32, na_value=np.nan)),
-        "lon": _b64(placed["longitude"].to_numpy(dtype=np.float32, na_value=np.nan)),
-        "d0": _b64(d0.astype(np.int32)),
-        "d1": _b64(np.asarray(d1).astype(np.int32)),
-        "type": _b64(np.asarray(type_codes.codes).astype(np.uint8)),
-        "flags": _b64(approximate.astype(np.uint8)),
-        "radius": _b64(_radius(placed["fatalities"])),
-        "weight": _b64(np.rint(weight).astype(np.uint16)),
-        "types": [{"label": lbl, "color": EVENT_COLOR[c]} for c, lbl in EVENT_TYPES.items()],
-        "fields": fields,
-    }
-    present = set(pd.unique(events["event_type"].dropna()))
-    return EventPayload(
-        json=script_safe_json(payload),
-        count=n,
-        types=tuple(t for t in EVENT_TYPES if t in present),
-        omitted=tuple(omitted),
-    )
+    """The placed events of a store frame (geo.schema columns), or of the frames a store
+    hands over in batches (`store.frames(view)`), as a browser payload."""
+    builder = PayloadBuilder(convention, text_budget)
+    for frame in [events] if isinstance(events, pd.DataFrame) else events:
+        builder.add(frame)
+    return builder.finish()
 
 
 # Payload files kept in the served folder: the newest few (other sessions may still use them).
@@ -218,6 +299,17 @@ def publish(payload: EventPayload, settings: Settings | None = None) -> str:
         if stale != path:
             stale.unlink(missing_ok=True)
     return f"{settings.data_url}/{name}"
+
+
+def is_published(payload: EventPayload, settings: Settings | None = None) -> bool:
+    """True when `publish` wrote this payload's file and it is still there (then marked as
+    recently used, so the pruning keeps it)."""
+    path = (settings or get_settings()).data_dir / f"events-{payload.digest}.json"
+    try:
+        path.touch(exist_ok=True) if path.exists() else None
+        return path.exists()
+    except OSError:
+        return False
 
 
 class EventData(MacroElement):

@@ -43,18 +43,22 @@ def marked_days(events: pd.DataFrame) -> pd.DataFrame:
 
 
 def timeline_charts(
-    events: pd.DataFrame, start: dt.date | None = None, end: dt.date | None = None
+    counts: pd.DataFrame,
+    marks: pd.DataFrame,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
 ) -> tuple[alt.LayerChart, alt.LayerChart]:
     """Events and known fatalities per day, stacked by type in the map's colours; ceasefires
-    and statements as dashed rules across both. The x axis is the period [start, end] (the
-    events' own span when not given), in days: no times of day.
+    and statements as dashed rules across both. `counts` and `marks` are `daily_counts` and
+    `marked_days` of the events (or the store's `timeline`, the same frames counted in SQL):
+    the charts carry a row per day and type, never one per event. The x axis is the period
+    [start, end] (the counted days' span when not given), in days: no times of day.
 
     Two charts drawn one above the other, not one vconcat: Vega-Lite cannot fit a concatenated
     chart to its container, and the vconcat ran some 50 px past the page's right edge. The
     legend is the second chart's (the first chart's colours are the same)."""
-    counts = daily_counts(events)
-    first = pd.Timestamp(start) if start is not None else events["event_date"].min()
-    last = pd.Timestamp(end) if end is not None else events["event_date"].max()
+    first = pd.Timestamp(start) if start is not None else counts["day"].min()
+    last = pd.Timestamp(end) if end is not None else counts["day"].max()
     # Half a day either side: the first and last days' bars are drawn whole.
     domain = [
         (first - pd.Timedelta(hours=12)).isoformat(),
@@ -79,7 +83,7 @@ def timeline_charts(
     unlabelled = alt.Color("type:N", title=None, scale=palette, legend=None)
     day = alt.Tooltip("day:T", title="day", format="%d %b %Y")
     rules = (
-        alt.Chart(marked_days(events))
+        alt.Chart(marks)
         .mark_rule(strokeDash=[3, 3], color="#555555")
         .encode(x=x, tooltip=[day, alt.Tooltip("kind:N"), alt.Tooltip("label:N")])
     )

@@ -33,6 +33,7 @@ import pandas as pd
 
 from geo.errors import StoreError
 from geo.schema import BY_NAME, COLUMN_NAMES, EVENT_TYPES, SIDES, VERIFICATION, Kind
+from geo.store import query
 from geo.store.records import (
     ApplyResult,
     Batch,
@@ -440,6 +441,36 @@ class PostgresStore:
         if not parts:
             return _rows_frame([])
         return parts[0] if len(parts) == 1 else pd.concat(parts, ignore_index=True)
+
+    # -- the map page's questions, answered in the store (geo.store.query) --------------------
+
+    def summary(self, f: query.Filters) -> query.Summary:
+        with self._connect() as conn:
+            return query.summary(conn, f, query.POSTGRES, _get_meta(conn, _MAX_DAYS))
+
+    def timeline(self, f: query.Filters) -> tuple[pd.DataFrame, pd.DataFrame]:
+        with self._connect() as conn:
+            return query.timeline(conn, f, query.POSTGRES, _get_meta(conn, _MAX_DAYS))
+
+    def frame_box(self, f: query.Filters):
+        with self._connect() as conn:
+            return query.frame_box(conn, f, query.POSTGRES, _get_meta(conn, _MAX_DAYS))
+
+    def page(self, f: query.Filters, offset: int, limit: int) -> pd.DataFrame:
+        with self._connect() as conn:
+            return query.page(conn, f, query.POSTGRES, _get_meta(conn, _MAX_DAYS), offset, limit)
+
+    def near_counts(self, f: query.Filters, lines, km: float) -> pd.DataFrame:
+        with self._connect() as conn:
+            return query.near_counts_postgis(conn, f, _get_meta(conn, _MAX_DAYS), lines, km)
+
+    def frames(self, f: query.Filters) -> Iterator[pd.DataFrame]:
+        """The view's events by date, in frames of up to query.READ_BATCH rows (a server-side
+        cursor: never the whole period at once)."""
+        with self._connect() as conn, conn.transaction():
+            clause, params = query.where(f, query.POSTGRES, _get_meta(conn, _MAX_DAYS))
+            with conn.cursor(name="nkmap_frames") as cur:
+                yield from query.frames(cur, clause, params)
 
     def imports(self, limit: int | None = None) -> list[Batch]:
         sql = _BATCH_SELECT + " ORDER BY import_id DESC"

@@ -19,6 +19,7 @@ import pandas as pd
 
 from geo.errors import StoreError
 from geo.schema import BY_NAME, COLUMN_NAMES, EVENT_TYPES, SIDES, VERIFICATION, Kind
+from geo.store import query
 from geo.store.hashing import content_hashes
 from geo.store.records import (
     ApplyResult,
@@ -192,6 +193,7 @@ class SQLiteStore:
             # In WAL, NORMAL still never corrupts the store; a power cut may lose the last import.
             conn.execute("PRAGMA synchronous = NORMAL")
             conn.execute("PRAGMA foreign_keys = ON")
+            conn.create_function("nk_lower", 1, query.sqlite_lower, deterministic=True)
             yield conn
         finally:
             conn.close()
@@ -359,6 +361,34 @@ class SQLiteStore:
         if not parts:
             return _rows_frame([])
         return parts[0] if len(parts) == 1 else pd.concat(parts, ignore_index=True)
+
+    # -- the map page's questions, answered in the store (geo.store.query) --------------------
+
+    def summary(self, f: query.Filters) -> query.Summary:
+        with self._connect() as conn:
+            return query.summary(conn, f, query.SQLITE, _get_meta(conn, _MAX_DAYS))
+
+    def timeline(self, f: query.Filters) -> tuple[pd.DataFrame, pd.DataFrame]:
+        with self._connect() as conn:
+            return query.timeline(conn, f, query.SQLITE, _get_meta(conn, _MAX_DAYS))
+
+    def frame_box(self, f: query.Filters):
+        with self._connect() as conn:
+            return query.frame_box(conn, f, query.SQLITE, _get_meta(conn, _MAX_DAYS))
+
+    def page(self, f: query.Filters, offset: int, limit: int) -> pd.DataFrame:
+        with self._connect() as conn:
+            return query.page(conn, f, query.SQLITE, _get_meta(conn, _MAX_DAYS), offset, limit)
+
+    def near_counts(self, f: query.Filters, lines, km: float) -> pd.DataFrame:
+        with self._connect() as conn:
+            return query.near_counts_sqlite(conn, f, _get_meta(conn, _MAX_DAYS), lines, km)
+
+    def frames(self, f: query.Filters) -> Iterator[pd.DataFrame]:
+        """The view's events by date, in frames of up to query.READ_BATCH rows."""
+        with self._connect() as conn:
+            clause, params = query.where(f, query.SQLITE, _get_meta(conn, _MAX_DAYS))
+            yield from query.frames(conn.cursor(), clause, params)
 
     def imports(self, limit: int | None = None) -> list[Batch]:
         """The batches (imports and undos), newest first; at most `limit` of them."""

@@ -211,3 +211,43 @@ def test_the_playback_readout_says_what_it_counts(page: Page):
     # The layer control names the layer without a count that could disagree.
     names = page.locator(".leaflet-control-layers-overlays label").all_inner_texts()
     assert [n.strip() for n in names] == ["Events"]
+
+
+@pytest.mark.parametrize("n", [30, 3000])
+def test_the_browser_frames_a_period_as_the_server_would(page: Page, n: int):
+    """geo.map.framing.fit_to_events computes geo.view.frame_box's box in the browser from the
+    events the map holds: statements in Baku do not widen it, a stray point outside the
+    region is ignored, the outer 1 % is left out above 50 points (issue 14, item 3)."""
+    import datetime as dt
+
+    from geo.map.framing import fit_to_events
+    from geo.view import frame_box
+
+    events = _events(n)
+    events.loc[events.index[:3], ["event_type", "latitude", "longitude"]] = [
+        "statement",
+        40.41,
+        49.87,
+    ]  # statements made in Baku
+    events.loc[events.index[3], ["latitude", "longitude"]] = [10.0, 10.0]  # a stray point
+    start, end = dt.date(2020, 10, 1), dt.date(2020, 10, 20)
+    in_period = events[
+        (events["event_date"] >= "2020-10-01") & (events["event_date"] <= "2020-10-20")
+    ]
+    m = assets.leaflet_only(folium.Map(location=(40.0, 46.0), zoom_start=6, tiles=None))
+    data = EventData(event_payload(events))
+    data.add_to(m)
+    EventsLayer(data, "Events").add_to(m)
+    fit_to_events(start, end).add_to(m)
+    _open(page, offline_html(m))
+    page.wait_for_function("() => window.nkFramed !== undefined")
+    (south, west), (north, east) = page.evaluate("() => window.nkFramed")
+    want = frame_box(in_period)
+    assert want is not None
+    # Float32 coordinates in the browser: within 1e-4 degrees (about 10 m).
+    got = (west, south, east, north)
+    assert all(abs(a - b) < 2e-4 for a, b in zip(got, want, strict=True)), (got, want)
+    assert not (west <= 49.87 <= east)  # Baku's statements stay out
+    bounds = page.evaluate("() => MAP().getBounds().toBBoxString()")
+    w, s, e, nn = (float(v) for v in bounds.split(","))
+    assert w <= west + 1e-6 and e >= east - 1e-6 and s <= south + 1e-6 and nn >= north - 1e-6
