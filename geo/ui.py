@@ -64,11 +64,6 @@ def load_events(db_path: str, version: int, start: dt.date, end: dt.date) -> pd.
 
 # The map page's numbers, computed by the store (geo.store.query) and cached per store version
 # and filters: small values (counts, one table page, a box), never a period's events.
-@st.cache_data(show_spinner=False, max_entries=32)
-def _summary(db_path: str, version: int, filters: View):
-    return open_store(db_path).summary(filters)
-
-
 @st.cache_data(show_spinner=False, max_entries=16)
 def _timeline(db_path: str, version: int, filters: View):
     return open_store(db_path).timeline(filters)
@@ -104,8 +99,11 @@ def _ask(settings: Settings, cached, view: View, *args):
 
 
 def period_summary(settings: Settings, view: View):
-    """How many events the view holds, and how many have a map point (geo.store.query.Summary)."""
-    return _ask(settings, _summary, view)
+    """How many events the view holds, and how many have a map point (geo.store.query.Summary),
+    from the timeline's counts: one read of the period for both."""
+    from geo.store.query import summary_of
+
+    return summary_of(_ask(settings, _timeline, view)[0])
 
 
 def view_box(settings: Settings, view: View) -> LonLatBox | None:

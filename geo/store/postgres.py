@@ -135,6 +135,9 @@ INDEXES = {
     "events_by_end": "CREATE INDEX IF NOT EXISTS events_by_end ON events (date_end)",
     "events_by_import": "CREATE INDEX IF NOT EXISTS events_by_import ON events (import_id)",
     "events_by_geom": "CREATE INDEX IF NOT EXISTS events_by_geom ON events USING gist (geom)",
+    # What the map page counts (geo.store.query), for index-only scans of a period.
+    "events_cover": "CREATE INDEX IF NOT EXISTS events_cover ON events (event_date, event_type) "
+    "INCLUDE (date_end, latitude, longitude, fatalities)",
 }
 # `user` is a reserved word in PostgreSQL: the column is "user", quoted, in every statement.
 _CREATE = [
@@ -326,13 +329,14 @@ class PostgresStore:
 
     def _migrate(self) -> None:
         """Create the schema (and PostGIS) in ONE transaction; concurrent openers wait for
-        each other on an advisory lock. There is no older PostgreSQL schema to upgrade."""
+        each other on an advisory lock. A version-4 store (before events_cover) gets the
+        index: every statement of the schema is IF NOT EXISTS."""
         with self._connect() as conn, conn.transaction():
             conn.execute("SELECT pg_advisory_xact_lock(hashtext('nkmap schema'))")
             version = _read_version(conn)
             if version == SCHEMA_VERSION:
                 return
-            if version is not None:
+            if version is not None and version != 4:
                 raise StoreError(
                     f"{self.path}: schema version {version}, this program needs {SCHEMA_VERSION}"
                 )
@@ -344,6 +348,9 @@ class PostgresStore:
                     f"cannot create the event store in {self.path}: {_message(exc)} (PostGIS "
                     "missing on the server? `make setup-postgis`; README: PostgreSQL/PostGIS)"
                 ) from exc
+            if version == 4:
+                _set_meta(conn, "schema_version", SCHEMA_VERSION)
+                return
             for key, value in (
                 (_MAX_DAYS, 0),
                 (_DATA_VERSION, 0),
@@ -461,7 +468,7 @@ class PostgresStore:
             return query.page(conn, f, query.POSTGRES, _get_meta(conn, _MAX_DAYS), offset, limit)
 
     def near_counts(self, f: query.Filters, lines, km: float) -> pd.DataFrame:
-        with self._connect() as conn:
+        with self._connect() as conn, conn.transaction():  # SET LOCAL lasts until its end
             return query.near_counts_postgis(conn, f, _get_meta(conn, _MAX_DAYS), lines, km)
 
     def frames(self, f: query.Filters) -> Iterator[pd.DataFrame]:

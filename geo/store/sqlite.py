@@ -36,7 +36,8 @@ from geo.store.records import (
 # 3: every import is a batch (who, when, file, sha256, counts) with the previous version of
 # each event it wrote (event_versions), so it can be listed and undone; accounts (users,
 # signin_failures). Opening a version-2 store adds them in one transaction.
-SCHEMA_VERSION = 4
+# 4: a second report URL (source_url_2). 5: the events_cover index (the map page's counts).
+SCHEMA_VERSION = 5
 BUSY_TIMEOUT_MS = 10_000
 # Rows per executemany batch: bounds the Python objects alive at once during a large import.
 WRITE_BATCH = 50_000
@@ -80,10 +81,15 @@ CREATE TABLE IF NOT EXISTS events (
 # Secondary indexes, apart so a large import can drop and rebuild them inside its transaction.
 # events_by_id makes event_id unique: an import that broke that fails when it is rebuilt.
 # events_by_import finds a batch's events: recording an import's inserts, checking an undo.
+# events_cover holds what the map page counts (geo.store.query): a period's timeline, counts
+# and proximity read this narrow index in date and type order, not the wide rows (at 424,000
+# events in a period: 0.43 s -> 0.26 s for the timeline, measured).
 _INDEXES = {
     "events_by_id": "CREATE UNIQUE INDEX IF NOT EXISTS events_by_id ON events (event_id)",
     "events_by_end": "CREATE INDEX IF NOT EXISTS events_by_end ON events (date_end)",
     "events_by_import": "CREATE INDEX IF NOT EXISTS events_by_import ON events (import_id)",
+    "events_cover": "CREATE INDEX IF NOT EXISTS events_cover ON events "
+    "(event_date, event_type, date_end, latitude, longitude, fatalities)",
 }
 # What a batch's `format` may be: the import formats of geo.ingest, or an undo.
 BATCH_FORMATS = ("native", "acled", "ucdp", "generic", "undo")

@@ -326,7 +326,7 @@ def test_a_version_2_store_is_upgraded_and_keeps_its_batches(tmp_path):
     path = tmp_path / "v2.sqlite"
     make_v2_store(path)
     store = SQLiteStore(path)
-    assert store.schema_version() == SCHEMA_VERSION == 4 and store.count() == 2
+    assert store.schema_version() == SCHEMA_VERSION == 5 and store.count() == 2
     [old] = store.imports()
     assert (old.id, old.user, old.file, old.at, old.inserted) == (
         1,
@@ -374,7 +374,7 @@ def test_a_failed_upgrade_leaves_the_version_2_store_as_it_was(tmp_path, monkeyp
     assert "event_versions" not in names and "users" not in names
     conn.close()
     monkeypatch.setattr(gs, "_upgrade_from_2", real)
-    assert SQLiteStore(path).schema_version() == 4  # and it upgrades once the bug is gone
+    assert SQLiteStore(path).schema_version() == 5  # and it upgrades once the bug is gone
 
 
 # ------------------------------------------------------------------------ opening never waits
@@ -437,7 +437,7 @@ def test_a_version_3_store_gets_a_second_report_url_and_fresh_hashes(tmp_path):
     gs._CURRENT.clear()
 
     store = SQLiteStore(path)
-    assert store.schema_version() == SCHEMA_VERSION == 4
+    assert store.schema_version() == SCHEMA_VERSION == 5
     assert store.hashes(["a", "b"]) == {
         "a": rec("a", fatalities=3).content_hash,
         "b": rec("b").content_hash,

@@ -71,7 +71,8 @@ def test_a_date_window_reads_the_date_index(pg):
                 "ORDER BY event_date, event_id"
             )
         )
-    assert "events_by_date" in plan and "Seq Scan" not in plan
+    # Either index on the date (events_cover leads with it too), never the whole table.
+    assert ("events_by_date" in plan or "events_cover" in plan) and "Seq Scan" not in plan
 
 
 def test_the_database_refuses_an_impossible_date(pg):

@@ -98,7 +98,10 @@ def test_counts_timeline_and_pages_equal_the_pandas_path(filled, view):
     assert summary.events == len(expected)
     assert summary.placed == int(expected["latitude"].notna().sum())
     counts, marks = filled.timeline(view)
-    pd.testing.assert_frame_equal(counts, daily_counts(expected), check_dtype=False)
+    assert q.summary_of(counts) == summary
+    pd.testing.assert_frame_equal(
+        counts.drop(columns="placed"), daily_counts(expected), check_dtype=False
+    )
     want = marked_days(expected).sort_values(["day", "kind", "label"]).reset_index(drop=True)
     pd.testing.assert_frame_equal(marks.reset_index(drop=True), want, check_dtype=False)
     for offset, limit in ((0, 10), (7, 25), (len(expected), 5)):
@@ -177,3 +180,28 @@ def test_proximity_refuses_a_negative_distance(filled):
 
     with pytest.raises(StoreError, match="0 km or more"):
         filled.near_counts(WAR, reference_lines(WAR.end), -1)
+
+
+def test_a_version_4_store_gets_the_cover_index_when_opened(filled, store_target, monkeypatch):
+    """Schema 5 adds events_cover (the page's counts read it); a version-4 store, SQLite or
+    PostgreSQL, gets it on opening and keeps its events."""
+    import geo.store.postgres as gp
+    import geo.store.sqlite as gs
+    from geo.store import SCHEMA_VERSION, open_store
+
+    sqlite = isinstance(filled, SQLiteStore)
+    with filled._connect() as conn:
+        conn.execute("DROP INDEX events_cover")
+        conn.execute("UPDATE meta SET value='4' WHERE key='schema_version'")
+    monkeypatch.setattr(gs if sqlite else gp, "_CURRENT", set())  # as another process opens it
+    again = open_store(store_target)
+    assert again.schema_version() == SCHEMA_VERSION == 5 and again.count() == len(_events())
+    with again._connect() as conn:
+        sql = (
+            "SELECT count(*) FROM sqlite_master WHERE name = 'events_cover'"
+            if sqlite
+            else "SELECT count(*) FROM pg_indexes WHERE indexname = 'events_cover' "
+            "AND schemaname = current_schema()"
+        )
+        assert conn.execute(sql).fetchone()[0] == 1
+    assert again.summary(WAR) == filled.summary(WAR)
