@@ -26,9 +26,9 @@ settings = get_settings()
 ui.account_box(settings)
 view = ui.current_view()
 st.title("Briefing export")
-events = filter_events(ui.current_events(settings, view.start, view.end), view)
+counts = ui.period_summary(settings, view)  # counted by the store: no events read yet
 st.caption(
-    f"The map page's view ({len(events)} events): period, filters, layers, place names and "
+    f"The map page's view ({counts.events} events): period, filters, layers, place names and "
     "map centre. Change it on the map; the link below reopens it."
 )
 st.text(view.describe())
@@ -36,7 +36,8 @@ st.code(snap.permalink(view, ui.app_url()), language=None)
 if not settings.public_url:
     st.caption("Exports carry no link to the view: NKMAP_PUBLIC_URL is not set.")
 
-title = st.text_input("Title", value=snap.default_title(view, events), max_chars=200)
+default = snap.default_title(view, box=ui.view_box(settings, view))
+title = st.text_input("Title", value=default, max_chars=200)
 banner = st.text_input("Banner", placeholder="e.g. UNCLASSIFIED — for discussion", max_chars=200)
 size = SIZES[st.selectbox("PNG size (pixels)", list(SIZES))]
 extent = st.radio("Extent", list(EXTENTS), horizontal=True)
@@ -54,7 +55,8 @@ if st.button("Make exports", type="primary", disabled=not chosen):
         title=title or None, banner=banner or None, size=size, label=int(label), **EXTENTS[extent]
     )
     files, bar = {}, st.progress(0.0)
-    try:
+    try:  # the exports carry every event of the view: read them now, once
+        events = filter_events(ui.current_events(settings, view.start, view.end), view)
         with tempfile.TemporaryDirectory() as tmp:
             for n, fmt in enumerate(chosen):
                 bar.progress(n / len(chosen), text=f"Drawing the {fmt.upper()}…")

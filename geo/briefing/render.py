@@ -120,10 +120,13 @@ class SnapshotOptions:
 # ------------------------------------------------------------------------------------ page
 
 
-def default_title(view: View, events: pd.DataFrame | None = None) -> str:
+def default_title(
+    view: View, events: pd.DataFrame | None = None, box: LonLatBox | None = None
+) -> str:
     """The title a briefing gets unless the user gives one: what and where (the subtitle
-    says when, which filters and how many)."""
-    box = frame_box(events) if events is not None else None
+    says when, which filters and how many). Where: `box`, else the frame of `events`."""
+    if box is None and events is not None:
+        box = frame_box(events)
     return layout.default_title(view, box)
 
 
