@@ -11,7 +11,7 @@ import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from bench.dataset import Dataset
+from bench.dataset import BACKENDS, Dataset
 from bench.machine import machine_info
 from bench.report import results_markdown
 from bench.results import Measurement, table
@@ -37,6 +37,14 @@ def _parts(value: str) -> list[str]:
     if unknown:
         raise argparse.ArgumentTypeError(f"unknown part(s) {unknown}; choose from {PARTS}")
     return parts
+
+
+def _backends(value: str) -> list[str]:
+    backends = [b.strip() for b in value.split(",") if b.strip()]
+    unknown = [b for b in backends if b not in BACKENDS]
+    if unknown or not backends:
+        raise argparse.ArgumentTypeError(f"unknown backend(s) {unknown}; choose from {BACKENDS}")
+    return backends
 
 
 def parser() -> argparse.ArgumentParser:
@@ -73,6 +81,13 @@ def parser() -> argparse.ArgumentParser:
         "--time-limit", type=float, default=90.0, help="seconds per naive page (default 90)"
     )
     p.add_argument("--repeat", type=int, default=5, help="filter runs, median (default 5)")
+    p.add_argument(
+        "--backends",
+        type=_backends,
+        default=["sqlite"],
+        help="stores the app part runs on, comma-separated: sqlite,postgresql (default sqlite; "
+        "postgresql: a throw-away copy of the store, dropped afterwards)",
+    )
     return p
 
 
@@ -89,7 +104,7 @@ def _runners(args: argparse.Namespace) -> dict[str, Callable[[Dataset], list[Mea
     def app(data: Dataset) -> list[Measurement]:
         from bench.dashboard import measure_app
 
-        return measure_app(data)
+        return measure_app(data, backends=args.backends)
 
     def snapshot(data: Dataset) -> list[Measurement]:
         from bench.snapshots import measure_snapshot
@@ -140,7 +155,8 @@ def run(args: argparse.Namespace, workdir: Path) -> tuple[list[Measurement], lis
             except Exception as exc:  # noqa: BLE001 - one broken part must not lose the rest
                 traceback.print_exc(file=sys.stderr)
                 errors.append(f"{part} at {n:,} events: {type(exc).__name__}: {exc}")
-                continue
+                # What the part measured before it failed (e.g. the app on another backend).
+                got = getattr(exc, "measurements", [])
             for m in got:
                 _log(f"  {m.measure}: ours {m.ours} {m.unit}, baseline {m.baseline}")
             measurements += got

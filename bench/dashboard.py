@@ -5,6 +5,15 @@ its iframe and the events layer draws it. The init script of bench.browser runs 
 frame (the iframe too) and timestamps each completed draw with `performance.timeOrigin +
 performance.now()` (ms since 1970, one clock for the page and its iframe), so the latency is
 measured in the browser, from the key press to the drawn map + one animation frame.
+
+`app_page_open` opens the map page afresh on a warm server (the same page opened once before,
+untimed, so Streamlit's caches hold the period), navigation start to the events layer's first
+completed draw. Its baseline is a peer, bench/peer_app.py: a minimal Streamlit page drawing the
+same store's points with st.pydeck_chart (deck.gl, no basemap), timed from navigation start to
+the first instanced WebGL draw call that covers every point (PEER_JS) + one animation frame.
+
+Each measure runs on every backend asked for (SQLite, and PostgreSQL on a copy of the store);
+the backend leads the measurement's note, and a measure's rows are kept together.
 """
 
 from __future__ import annotations
@@ -18,6 +27,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import traceback
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -26,7 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench.browser import VIEWPORT, WATCH_JS, chromium
-from bench.dataset import Dataset
+from bench.dataset import BACKENDS, Dataset
 from bench.memory import MB, PeakSampler, chromium_pids, process_hwm, tree
 from bench.results import Measurement
 
@@ -35,6 +45,50 @@ SERVER_TIMEOUT_S = 90
 CHANGE_LIMIT_S = 120.0
 # To dates the user types, in turn (the last one restores the whole span).
 TO_DATES = (dt.date(2020, 11, 10), dt.date(2022, 12, 31))
+# Timed opens of the whole span's page (median), after one untimed warm-up open.
+OPENS = 3
+PEER_SCRIPT = Path("bench") / "peer_app.py"
+
+# Records every instanced WebGL draw call (deck.gl draws a ScatterplotLayer as instances, one
+# per point) as {instances, epoch: ms since 1970 at the call, frame: the same one animation
+# frame later}. WebGL2 and WebGL1's ANGLE_instanced_arrays; the instance count is the last
+# argument of each of these calls.
+PEER_JS = """
+(() => {
+  const calls = (window.__nkInstanced = []);
+  function wrap(proto, name) {
+    const draw = proto && proto[name];
+    if (!draw || draw.__nkWrapped) { return; }
+    const wrapped = function (...args) {
+      const out = draw.apply(this, args);
+      if (calls.length < 10000) {
+        const rec = { instances: args[args.length - 1],
+                      epoch: performance.timeOrigin + performance.now(), frame: null };
+        calls.push(rec);
+        requestAnimationFrame(() => { rec.frame = performance.timeOrigin + performance.now(); });
+      }
+      return out;
+    };
+    wrapped.__nkWrapped = true;
+    proto[name] = wrapped;
+  }
+  if (window.WebGL2RenderingContext) {
+    wrap(WebGL2RenderingContext.prototype, "drawArraysInstanced");
+    wrap(WebGL2RenderingContext.prototype, "drawElementsInstanced");
+  }
+  if (window.WebGLRenderingContext) {
+    const getExtension = WebGLRenderingContext.prototype.getExtension;
+    WebGLRenderingContext.prototype.getExtension = function (name) {
+      const ext = getExtension.call(this, name);
+      if (ext && name === "ANGLE_instanced_arrays") {
+        wrap(Object.getPrototypeOf(ext), "drawArraysInstancedANGLE");
+        wrap(Object.getPrototypeOf(ext), "drawElementsInstancedANGLE");
+      }
+      return ext;
+    };
+  }
+})();
+"""
 
 
 def _free_port() -> int:
@@ -59,13 +113,14 @@ class Server:
 
 
 @contextmanager
-def streamlit_app(db_path: Path) -> Iterator[Server]:
-    """`streamlit run app.py` (repo root) on a free port with NKMAP_DB=`db_path`, until exit."""
+def streamlit_app(db: Path | str, script: Path | str = "app.py") -> Iterator[Server]:
+    """`streamlit run SCRIPT` (a path from the repo root) on a free port with NKMAP_DB=`db`
+    (a SQLite path or a postgresql:// URL), until exit."""
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "NKMAP_DB": str(db_path)}
+    env = {**os.environ, "NKMAP_DB": str(db)}
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO_ROOT), env.get("PYTHONPATH")) if p)
-    cmd = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port)]
+    cmd = [sys.executable, "-m", "streamlit", "run", str(script), "--server.port", str(port)]
     cmd += ["--server.headless", "true", "--server.address", "127.0.0.1"]
     cmd += ["--browser.gatherUsageStats", "false"]
     with tempfile.TemporaryFile() as log:
@@ -200,50 +255,204 @@ def _change_periods(browser, url: str, span, targets, limit_s: float, run: AppRu
         context.close()
 
 
-def measure_app(data: Dataset, limit_s: float = CHANGE_LIMIT_S) -> list[Measurement]:
-    """Period change through the real app, beside opening the new period's permalink."""
-    lo, hi = data.span()
+def _page_opens(browser, url: str, day: dt.date, limit_s: float, repeat: int) -> list[float]:
+    """Seconds to the drawn map of `repeat` fresh opens of `url`, after one untimed open
+    (which fills the server's caches); an open that never drew is left out."""
+    _fresh_load(browser, url, day, limit_s)
+    opens = (_fresh_load(browser, url, day, limit_s) for _ in range(repeat))
+    return [s for s in opens if s is not None]
+
+
+def _peer_drawn(page, points: int) -> dict | None:
+    """The first instanced draw call (in any frame) covering `points`, once a frame later."""
+    for frame in page.frames:
+        try:
+            calls = frame.evaluate("() => window.__nkInstanced || []")
+        except Exception:  # noqa: BLE001, S112 - a frame detached while we looked
+            continue
+        for call in calls:
+            if call["instances"] >= points:
+                return call if call["frame"] is not None else None
+    return None
+
+
+def peer_open(browser, url: str, points: int, limit_s: float) -> float | None:
+    """Seconds from navigation start until the peer page has drawn `points` points + one
+    animation frame (None if it did not within `limit_s`)."""
+    context = browser.new_context(viewport=VIEWPORT, service_workers="block")
+    context.add_init_script(PEER_JS)
+    try:
+        page = context.new_page()
+        page.goto(url, wait_until="commit")
+        start = page.evaluate("() => performance.timeOrigin")
+        deadline = time.monotonic() + limit_s
+        while time.monotonic() < deadline:
+            hit = _peer_drawn(page, max(points, 1))
+            if hit is not None:
+                return (hit["frame"] - start) / 1000
+            page.wait_for_timeout(100)
+        return None
+    finally:
+        context.close()
+
+
+@dataclass
+class PeerRun:
+    """The peer page's opens (seconds) and its server's peak memory (bytes)."""
+
+    opens_s: list[float] = field(default_factory=list)
+    hwm: int = 0
+
+
+def measure_peer(
+    browser, db: str, span, points: int, limit_s: float, repeat: int = OPENS
+) -> PeerRun:
+    """bench/peer_app.py on the store `db`: one untimed open of the span, then `repeat`."""
+    lo, hi = span
+    run = PeerRun()
+    with streamlit_app(db, PEER_SCRIPT) as server:
+        url = f"{server.url}/?from={lo}&to={hi}"
+        peer_open(browser, url, points, limit_s)
+        opens = (peer_open(browser, url, points, limit_s) for _ in range(repeat))
+        run.opens_s = [s for s in opens if s is not None]
+        run.hwm = sum(process_hwm(p) for p in tree(server.pid))
+    return run
+
+
+class PartialResults(RuntimeError):
+    """The app part failed part-way; `measurements` holds what it did measure."""
+
+    def __init__(self, message: str, measurements: list[Measurement]) -> None:
+        super().__init__(message)
+        self.measurements = measurements
+
+
+def measure_backend(
+    n: int,
+    backend: str,
+    db: str,
+    span: tuple[dt.date, dt.date],
+    points: int,
+    limit_s: float = CHANGE_LIMIT_S,
+    repeat: int = OPENS,
+) -> list[Measurement]:
+    """The app measures on one backend (`db` is its NKMAP_DB), then the peer's opens."""
+    lo, hi = span
     targets = [d for d in (*TO_DATES, hi) if lo <= d <= hi]
     run = AppRun()
-    with streamlit_app(data.store().path) as server, chromium() as browser:
-        with (
-            PeakSampler(chromium_pids) as browser_mem,
-            PeakSampler(lambda: tree(server.pid)) as app_mem,
-        ):
-            _change_periods(browser, server.url, (lo, hi), targets, limit_s, run)
-            if run.first_map_s is not None:
-                for day in targets:
-                    url = f"{server.url}/?from={lo}&to={day}"
-                    fresh_s = _fresh_load(browser, url, day, limit_s)
-                    if fresh_s is not None:
-                        run.fresh_loads_s.append(fresh_s)
-        hwm = sum(process_hwm(p) for p in tree(server.pid))
+    whole = f"/?from={lo}&to={hi}"
+    opens: list[float] = []
+    failure = ""
+    with chromium() as browser:
+        with streamlit_app(db) as server:
+            with (
+                PeakSampler(chromium_pids) as browser_mem,
+                PeakSampler(lambda: tree(server.pid)) as app_mem,
+            ):
+                try:
+                    _change_periods(browser, server.url, (lo, hi), targets, limit_s, run)
+                except Exception as exc:  # noqa: BLE001 - the page opens are still measured
+                    traceback.print_exc(file=sys.stderr)
+                    first_line = str(exc).splitlines()[0] if str(exc) else ""
+                    failure = f"the period changes stopped: {type(exc).__name__}: {first_line}"
+                    run.problem = failure
+                if run.first_map_s is not None:
+                    for day in targets:
+                        url = f"{server.url}/?from={lo}&to={day}"
+                        fresh_s = _fresh_load(browser, url, day, limit_s)
+                        if fresh_s is not None:
+                            run.fresh_loads_s.append(fresh_s)
+                    opens = _page_opens(browser, server.url + whole, hi, limit_s, repeat)
+            hwm = sum(process_hwm(p) for p in tree(server.pid))
+        peer = measure_peer(browser, db, span, points, limit_s, repeat)
     fresh = run.fresh_loads_s
-    return [
+    open_note = "baseline: bench/peer_app.py (st.pydeck_chart, no basemap), same points"
+    if run.first_map_s is None:
+        open_note = run.problem
+    elif len(opens) < repeat:
+        open_note = f"{repeat - len(opens)} of {repeat} opens not drawn within the limit"
+    if len(peer.opens_s) < repeat:
+        open_note += f"; {repeat - len(peer.opens_s)} of {repeat} peer opens did not draw"
+    out = [
         Measurement(
             "app_period_change",
-            data.n,
+            n,
             run.median_change_s(),
             statistics.median(fresh) if fresh else None,
             "s",
-            note=run.problem or "baseline: opening the new period's permalink in a fresh page",
-            extra={"changes": run.changes, "fresh_loads_s": fresh, "first_map_s": run.first_map_s},
+            note=f"{backend}: "
+            + (run.problem or "baseline: opening the new period's permalink in a fresh page"),
+            extra={
+                "backend": backend,
+                "changes": run.changes,
+                "fresh_loads_s": fresh,
+                "first_map_s": run.first_map_s,
+            },
+        ),
+        Measurement(
+            "app_page_open",
+            n,
+            statistics.median(opens) if opens else None,
+            statistics.median(peer.opens_s) if peer.opens_s else None,
+            "s",
+            note=f"{backend}: {open_note}",
+            extra={"backend": backend, "opens_s": opens, "peer_opens_s": peer.opens_s}
+            | {"points": points},
         ),
         Measurement(
             "app_memory",
-            data.n,
+            n,
             hwm / MB,
             None,
             "MB",
-            note="VmHWM of the streamlit process tree",
-            extra={"peak_pss_mb": round(app_mem.peak / MB, 1)},
+            note=f"{backend}: VmHWM of the streamlit process tree",
+            extra={
+                "backend": backend,
+                "peak_pss_mb": round(app_mem.peak / MB, 1),
+                "peer_hwm_mb": round(peer.hwm / MB, 1),
+            },
         ),
         Measurement(
             "app_browser_memory",
-            data.n,
+            n,
             browser_mem.peak / MB,
             None,
             "MB",
-            note="peak PSS of Chromium during the app measure",
+            note=f"{backend}: peak PSS of Chromium during the app measure",
+            extra={"backend": backend},
         ),
     ]
+    if failure:  # reported, and the part fails, with the rest measured
+        raise PartialResults(failure, out)
+    return out
+
+
+def measure_app(
+    data: Dataset,
+    limit_s: float = CHANGE_LIMIT_S,
+    backends: tuple[str, ...] | list[str] = ("sqlite",),
+    repeat: int = OPENS,
+) -> list[Measurement]:
+    """The app's measures on each backend in turn, a measure's rows side by side. A backend
+    that fails does not lose the others' rows (PartialResults carries them)."""
+    unknown = [b for b in backends if b not in BACKENDS]
+    if unknown:
+        raise ValueError(f"unknown backend(s) {unknown}; choose from {BACKENDS}")
+    span = data.span()
+    points = data.located(*span)
+    got: list[Measurement] = []
+    errors: list[str] = []
+    for backend in backends:
+        data.log(f"app on {backend}")
+        try:
+            with data.backend(backend) as db:
+                got += measure_backend(data.n, backend, db, span, points, limit_s, repeat)
+        except Exception as exc:  # noqa: BLE001 - the other backends still run
+            traceback.print_exc(file=sys.stderr)
+            errors.append(f"{backend}: {type(exc).__name__}: {exc}")
+            got += getattr(exc, "measurements", [])
+    order = {name: i for i, name in enumerate(dict.fromkeys(m.measure for m in got))}
+    got.sort(key=lambda m: order[m.measure])  # stable: the backends keep their order
+    if errors:
+        raise PartialResults("; ".join(errors), got)
+    return got

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,6 +18,8 @@ import pandas as pd
 from bench import synth
 
 Log = Callable[[str], None]
+# The stores the app part can run on (`--backends`).
+BACKENDS = ("sqlite", "postgresql")
 
 
 def _quiet(_: str) -> None:
@@ -119,3 +122,34 @@ class Dataset:
             )
             self._pages[key] = path
         return self._pages[key]
+
+    def located(self, start: dt.date, end: dt.date) -> int:
+        """How many events of [start, end] have coordinates (the points a map of it draws),
+        counted over the store's batches (`store.frames`), never the whole frame at once."""
+        from geo.view import View
+
+        frames = self.store().frames(View(start=start, end=end))
+        return sum(int(f[["latitude", "longitude"]].notna().all(axis=1).sum()) for f in frames)
+
+    @contextmanager
+    def backend(self, name: str) -> Iterator[str]:
+        """NKMAP_DB for the N events on backend `name`: the SQLite store itself, or (for
+        "postgresql") a throw-away PostgreSQL database it is copied into (`copy_store`),
+        created like bench/load.py's and dropped at the end."""
+        if name not in BACKENDS:
+            raise ValueError(f"unknown backend {name!r}; choose from {BACKENDS}")
+        store = self.store()
+        if name == "sqlite":
+            yield str(self.store_path)
+            return
+        from bench.load import throwaway_postgres
+        from geo.store import copy_store, open_store
+
+        with throwaway_postgres(log=self.log) as url:
+            t = time.perf_counter()
+            counts = copy_store(store, open_store(url))
+            self.log(
+                f"copied {counts.get('events', 0):,} events into PostgreSQL "
+                f"({time.perf_counter() - t:.1f} s)"
+            )
+            yield url

@@ -70,6 +70,8 @@ TARGETS: tuple[Target, ...] = (
     Target("draw", 100_000, "≤ 2 s", _within(2)),
     Target("time_control_change", None, "≤ 0.5 s", _within(0.5)),
     Target("app_period_change", None, "≤ 0.5 s", _within(0.5)),
+    Target("app_page_open", 100_000, "≤ 3 s", _within(3)),
+    Target("app_memory", 1_000_000, "≤ 1 GB", _within(1024)),
     Target("browser_memory", 1_000_000, "< 2 GB, aggregated at low zoom", _browser_ok),
     Target("snapshot", None, "≤ 2 s", _within(2)),
     Target("geocode_warm", None, "≤ 1 s", _within(1)),
@@ -116,6 +118,11 @@ MEASURES: dict[str, str] = {
     "browser_memory": "Peak PSS of Chromium's process tree, sampled every 100 ms while the "
     "map draws and its period changes. `mode` is the events layer's mode at the opening "
     "zoom (cells = aggregated). Baseline: the plain marker map (capped).",
+    "app_page_open": "On a warm server (the page opened once, untimed): the whole span's map "
+    "page opened in a new browser context, navigation start to the events layer's first "
+    "completed draw + one rAF; median of 3. Baseline: `bench/peer_app.py` (`st.pydeck_chart`, "
+    "one ScatterplotLayer, no basemap, the same store and points), navigation start to the "
+    "first instanced WebGL draw covering every point + one rAF; median of 3 after one warm-up.",
     "app_memory": "Peak resident memory (VmHWM) of the streamlit process tree after the app "
     "measure. No baseline.",
     "app_browser_memory": "Peak PSS of Chromium's process tree during the app measure. "

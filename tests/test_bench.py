@@ -160,3 +160,34 @@ def test_first_use_times_no_cache_cold_and_warm_processes(tmp_path):
     assert got["dry_run_warm"].events == 15 and got["dry_run_warm"].as_dict()["met"] is True
     assert len(runs) == 2 * (1 + 1 + 3)  # per command: no cache, cold, 3 warm
     assert sum("--dry-run" in argv for argv in runs) == 5
+
+
+def test_app_part_takes_the_backends_to_run_on():
+    from bench.cli import parser
+
+    assert parser().parse_args([]).backends == ["sqlite"]
+    assert parser().parse_args(["--backends", "sqlite,postgresql"]).backends == [
+        "sqlite",
+        "postgresql",
+    ]
+    with pytest.raises(SystemExit):
+        parser().parse_args(["--backends", "oracle"])
+
+
+@pytest.mark.browser
+def test_peer_page_draws_every_point_of_the_store(tmp_path):
+    """bench/peer_app.py in Streamlit + headless Chromium: the instanced WebGL draw of every
+    point is seen, and a count it never draws is never reported as drawn."""
+    from bench.browser import chromium
+    from bench.dashboard import PEER_SCRIPT, peer_open, streamlit_app
+    from bench.dataset import Dataset
+
+    data = Dataset(300, tmp_path)
+    lo, hi = data.span()
+    points = data.located(lo, hi)
+    assert points == 300
+    with chromium() as browser, streamlit_app(data.store_path, PEER_SCRIPT) as server:
+        url = f"{server.url}/?from={lo}&to={hi}"
+        drawn_s = peer_open(browser, url, points, limit_s=60)
+        assert drawn_s is not None and drawn_s > 0
+        assert peer_open(browser, url, points + 1, limit_s=5) is None

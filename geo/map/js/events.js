@@ -393,6 +393,9 @@
     _draw: function () {
       var map = this._map, c = this._canvas;
       if (!map || !c || !this.loaded) { return; }
+      // A draw now covers a scheduled one (a period change, then a fit that redraws at once:
+      // at 100,000 points the second draw cost 0.2 s of the page's main thread).
+      if (this._pending) { L.Util.cancelAnimFrame(this._pending); this._pending = null; }
       var d = this.data, size = map.getSize(), r = window.devicePixelRatio || 1;
       var ctx = c.getContext("2d");
       ctx.setTransform(r, 0, 0, r, 0, 0);
