@@ -42,6 +42,18 @@ def metric_xy(lon, lat) -> tuple[np.ndarray, np.ndarray]:
     return _TO_METRIC.transform(np.asarray(lon, dtype=float), np.asarray(lat, dtype=float))
 
 
+# counts_near's columns and dtypes (the stores' near_counts return the same frame).
+NEAR_COLUMNS = {
+    "name": "string",
+    "events": "int64",
+    "fatalities": "Int64",
+    "fatalities_unknown": "int64",
+    "nearest_km": "float64",
+    "nearest_date": "datetime64[ns]",
+    "nearest_place": "string",
+}
+
+
 def _has_coordinates(events: pd.DataFrame) -> pd.Series:
     for col in ("latitude", "longitude"):
         if col not in events:
@@ -168,27 +180,7 @@ def counts_near(
             if "location" in located:
                 row["nearest_place"] = located["location"].iloc[closest]
         rows.append(row)
-    columns = [
-        "name",
-        "events",
-        "fatalities",
-        "fatalities_unknown",
-        "nearest_km",
-        "nearest_date",
-        "nearest_place",
-    ]
-    out = pd.DataFrame(rows, columns=columns)
-    return out.astype(
-        {
-            "name": "string",
-            "events": "int64",
-            "fatalities": "Int64",
-            "fatalities_unknown": "int64",
-            "nearest_km": "float64",
-            "nearest_date": "datetime64[ns]",
-            "nearest_place": "string",
-        }
-    )
+    return pd.DataFrame(rows, columns=list(NEAR_COLUMNS)).astype(NEAR_COLUMNS)
 
 
 def reference_lines(

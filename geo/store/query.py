@@ -292,15 +292,6 @@ def check_km(km: float) -> float:
 
 # ------------------------------------------------------------------------ proximity
 
-NEAR_COLUMNS = {
-    "name": "string",
-    "events": "int64",
-    "fatalities": "Int64",
-    "fatalities_unknown": "int64",
-    "nearest_km": "float64",
-    "nearest_date": "datetime64[ns]",
-    "nearest_place": "string",
-}
 _KM_PER_DEG_LAT = 110.574
 
 
@@ -375,6 +366,8 @@ class Nearby:
 
 def near_frame(rows: list[Nearby]) -> pd.DataFrame:
     """The rows as geo.proximity.counts_near returns them."""
+    from geo.proximity import NEAR_COLUMNS
+
     return pd.DataFrame([r.row() for r in rows], columns=list(NEAR_COLUMNS)).astype(NEAR_COLUMNS)
 
 
