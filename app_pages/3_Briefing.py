@@ -28,7 +28,7 @@ view = ui.current_view()
 st.title("Briefing export")
 counts = ui.period_summary(settings, view)  # counted by the store: no events read yet
 st.caption(
-    f"The map page's view ({counts.events} events): period, filters, layers, place names and "
+    f"The map page's view ({counts.events:,} events): period, filters, layers, place names and "
     "map centre. Change it on the map; the link below reopens it."
 )
 st.text(view.describe())
