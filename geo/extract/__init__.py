@@ -1,0 +1,434 @@
+"""From a report to candidate events: dated, placed, attributed rows of the native schema.
+
+    result = extract(text, published=date(2020, 10, 5), source="Anadolu Agency")
+    result.candidates  # pandas DataFrame: the native columns + evidence_start/end, confidence
+
+Read sentence by sentence (docs/decisions/0006-report-to-events.md):
+
+1. the sentence's date (geo.extract.dates: dateparser for calendar dates, rules for weekdays,
+   "overnight", "since ..."), else the date the paragraph last gave, else publication day;
+2. its event type from cue words (geo.extract.lexicon.TYPE_CUES); background, fears and
+   forecasts, and denials, are not events (a denial is kept in the notes of the events it
+   denies);
+3. its places (geo.extract.places): one candidate per place; a violent event with no place
+   takes the report's region at precision 3;
+4. who claims it (an attribution in the sentence, else in the paragraph, else the report's
+   source when that is a party), whose forces acted, and the dead as stated.
+
+Candidates with the same date, type and place are one event. Nothing here touches the
+network, and the text is data throughout: it is never formatted into markup or code.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import re
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+import pandas as pd
+
+from geo.errors import InputError
+from geo.extract.dates import DateSpan, read_dates
+from geo.extract.lexicon import (
+    ATTRIBUTION,
+    CIVILIANS,
+    DENIAL,
+    FATALITY_PATTERNS,
+    FORCES,
+    NO_DEATHS,
+    NOT_AN_EVENT,
+    SPEAKERS,
+    STRONG_STATEMENT,
+    TYPE_CUES,
+    Speaker,
+    number,
+)
+from geo.extract.places import ISO3, REGIONS, Mention, find_places, region_point, settle
+from geo.extract.text import Sentence, report_text, sentences
+from geo.schema import COLUMN_NAMES, POINTLESS_TYPES
+
+__all__ = [
+    "EXTRA_COLUMNS",
+    "Extraction",
+    "extract",
+    "extract_report",
+    "parse_published",
+    "report_text",
+    "source_label",
+    "to_csv",
+]
+
+# Beyond the native schema: where each candidate came from in the text, and how sure we are.
+EXTRA_COLUMNS = ("evidence_start", "evidence_end", "evidence", "confidence")
+VIOLENT = frozenset(
+    {"shelling", "air_drone_strike", "missile_strike", "armed_clash", "capture",
+     "violation_report"}
+)  # fmt: skip
+
+
+@dataclass
+class _Candidate:
+    row: dict
+    sentence: Sentence
+    confidence: float
+    denials: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Extraction:
+    text: str  # the report's plain text: evidence offsets index into it
+    published: dt.date
+    candidates: pd.DataFrame  # native columns + EXTRA_COLUMNS, in the text's order
+
+    def __len__(self) -> int:
+        return len(self.candidates)
+
+
+def source_label(
+    published: dt.date, source: str | None = None, url: str | None = None, name: str | None = None
+) -> str:
+    """The `source` cell: publisher and date, as the curated events write it.
+
+    The publisher is the one given, else the URL's host, else the file's name."""
+    publisher = (source or "").strip()
+    if not publisher and url:
+        publisher = urlsplit(url).hostname or ""
+        publisher = publisher.removeprefix("www.")
+    if not publisher:
+        publisher = (name or "").strip() or "unnamed report"
+    return f"{publisher}, {published.isoformat()}"
+
+
+def parse_published(value: str | dt.date, today: dt.date | None = None) -> dt.date:
+    """A publication date: ISO (YYYY-MM-DD), not in the future. InputError names the value."""
+    if isinstance(value, dt.date):
+        day = value
+    else:
+        try:
+            day = dt.date.fromisoformat(str(value).strip())
+        except ValueError:
+            raise InputError(
+                "the publication date must be YYYY-MM-DD", column="published", value=value
+            ) from None
+    if day > (today or dt.date.today()):
+        raise InputError(
+            "the publication date is in the future", column="published", value=day.isoformat()
+        )
+    return day
+
+
+def check_url(url: str | None) -> str:
+    """The report's address: blank, or an absolute http(s) URL (as geo.ingest requires)."""
+    url = (url or "").strip()
+    if not url:
+        return ""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname or any(c.isspace() for c in url):
+        raise InputError("the report's URL must be an absolute http(s) address", column="url",
+                         value=url)  # fmt: skip
+    return url
+
+
+def extract_report(
+    data: bytes | str,
+    published: str | dt.date,
+    *,
+    source: str | None = None,
+    url: str | None = None,
+    name: str = "report",
+) -> Extraction:
+    """`extract` for a file or a paste: bytes or text, plain or HTML, with the date and URL
+    checked first (InputError names what is wrong)."""
+    day = parse_published(published)
+    url = check_url(url)
+    text = report_text(data, name)
+    if not text.strip():
+        raise InputError("the report has no text", column="file", value=name)
+    return extract(text, day, source=source, url=url or None, name=name)
+
+
+def _speakers_in(text: str) -> list[tuple[int, Speaker]]:
+    hits = []
+    for speaker in SPEAKERS:
+        m = speaker.pattern.search(text)
+        if m:
+            hits.append((m.start(), speaker))
+    hits.sort(key=lambda h: h[0])
+    return hits
+
+
+def _claimant(sentence: str) -> Speaker | None:
+    """The speaker an attribution in the sentence points at: "X said", "according to X"."""
+    if not ATTRIBUTION.search(sentence):
+        return None
+    hits = _speakers_in(sentence)
+    if not hits:
+        return None
+    m = re.search(r"\baccording\s+to\b", sentence, re.IGNORECASE)
+    if m:
+        after = [h for h in hits if h[0] >= m.end()]
+        if after:
+            return after[0][1]
+    return hits[0][1]
+
+
+def _forces(sentence: str) -> list[tuple[int, str, str]]:
+    hits = []
+    for actor, side, pattern in FORCES:
+        m = pattern.search(sentence)
+        if m:
+            hits.append((m.start(), actor, side))
+    hits.sort()
+    return hits
+
+
+def _event_type(sentence: str) -> str | None:
+    if DENIAL.search(sentence):
+        return None
+    return next((kind for kind, pattern in TYPE_CUES if pattern.search(sentence)), None)
+
+
+def _fatalities(sentence: str) -> dict:
+    if NO_DEATHS.search(sentence):
+        return {"fatalities": 0}
+    for pattern in FATALITY_PATTERNS:
+        m = pattern.search(sentence)
+        if not m:
+            continue
+        groups = m.groupdict()
+        who = (groups.get("who") or "").lower()
+        if re.search(r"\b(?:wounded|injured|hurt)\b", who):
+            continue
+        if groups.get("low"):
+            low, high = number(groups["low"]), number(groups["high"])
+            if low is None or high is None or high < low:
+                continue
+            out = {"fatalities": low, "fatalities_low": low, "fatalities_high": high}
+        else:
+            n = number(groups.get("n") or "")
+            if n is None:
+                continue
+            out = {"fatalities": n}
+        if who and CIVILIANS.search(who):
+            out["civilian_fatalities"] = out["fatalities"]
+        return out
+    return {}
+
+
+def _people(sentence: str) -> list[str]:
+    """Named officials in a statement: "Foreign Minister Sergei Lavrov" -> "Sergei Lavrov"."""
+    title = (
+        r"(?i:minister|secretary\s+of\s+state|secretary|president|spokes(?:man|woman|person)|"
+        r"ombudsman|aide|chairman|envoy|representative|ambassador)"
+    )
+    name = r"((?:[A-Z][\w’'\-]+)(?:\s+(?:[A-Z][\w’'\-]+|de|le|von|van)){1,3})"
+    found = []
+    for m in re.finditer(rf"\b{title}\s+{name}", sentence):
+        person = m.group(1)
+        if person[0].isupper() and person not in found:
+            found.append(person)
+    return found
+
+
+def _region_context(mentions: list[Mention]) -> Mention | None:
+    """The report's region: the one it names most (Nagorno-Karabakh first on a tie)."""
+    regions = [m for m in mentions if m.precision == 3]
+    if not regions:
+        return None
+    counts: dict[str, int] = {}
+    for m in regions:
+        counts[m.name] = counts.get(m.name, 0) + 1
+    label = max(counts, key=lambda k: (counts[k], k == "Nagorno-Karabakh"))
+    return next(m for m in regions if m.name == label)
+
+
+def extract(
+    text: str,
+    published: dt.date,
+    *,
+    source: str | None = None,
+    url: str | None = None,
+    name: str | None = None,
+) -> Extraction:
+    """Candidate events of one report (plain text; geo.extract.report_text reads files)."""
+    source_cell = source_label(published, source, url, name)
+    report_claimant = next(
+        (s for s in SPEAKERS if s.claimant and s.pattern.search(source or "")), None
+    )
+    sents = sentences(text)
+    placed = [(s, find_places(s.text)) for s in sents]
+    every = [m for _, ms in placed for m in ms if not m.origin]
+    region = _region_context(every)
+
+    out: list[_Candidate] = []
+    anchor: dt.date | None = None
+    anchor_paragraph = -1
+    paragraph_speaker: Speaker | None = None
+    last_events: list[_Candidate] = []
+    for sentence, mentions in placed:
+        if sentence.paragraph != anchor_paragraph:
+            paragraph_speaker = None
+        dates = read_dates(sentence.text, published, anchor)
+        speaker = _claimant(sentence.text)
+        if DENIAL.search(sentence.text):
+            denier = speaker or (_speakers_in(sentence.text) or [(0, None)])[0][1]
+            who = (denier.actor if denier else "") or _denier_side(sentence.text)
+            note = f"{who} denied it." if who else "Denied by the other side."
+            for c in last_events:
+                if note not in c.denials:
+                    c.denials.append(note)
+            continue
+        if speaker is not None:
+            paragraph_speaker = speaker
+        if dates.background:
+            continue
+        if NOT_AN_EVENT.search(sentence.text):
+            continue
+        kind = _event_type(sentence.text)
+        deaths = _fatalities(sentence.text)
+        if kind in ("statement",) and not (
+            STRONG_STATEMENT.search(sentence.text) or (deaths and speaker)
+        ):
+            kind = None
+        if kind is None and deaths and speaker is not None:
+            kind = "statement"  # a casualty statement
+        if dates.span is not None:
+            span, explicit = dates.span, True
+            anchor, anchor_paragraph = span.start, sentence.paragraph
+        elif anchor is not None and anchor_paragraph == sentence.paragraph:
+            span, explicit = DateSpan(anchor, None, 1, False), False
+        else:
+            span, explicit = DateSpan(published, None, 1, False), False
+        if kind is None:
+            continue
+        anchor_paragraph = sentence.paragraph
+        who = speaker or paragraph_speaker or report_claimant
+        claimed_by = who.claimant if who else ""
+        forces = _forces(sentence.text)
+        row = {
+            "event_date": span.start.isoformat(),
+            "date_end": span.end.isoformat() if span.end and span.end > span.start else "",
+            "time_precision": span.precision,
+            "event_type": kind,
+            "source": source_cell,
+            "source_url": url or "",
+            "claimed_by": claimed_by,
+            "verification": "claimed" if claimed_by else "",
+            **{k: v for k, v in deaths.items()},
+        }
+        if kind == "statement":
+            people = _people(sentence.text)
+            speakers = _speakers_in(sentence.text)
+            actor = (
+                "; ".join(people)
+                or (speakers[0][1].actor if speakers else "")
+                or (who.actor if who else "")
+            )
+            row["actor1"] = actor
+            side = speakers[0][1].side if speakers else (who.side if who else "")
+            row["side"] = side
+        elif forces:
+            row["actor1"], row["side"] = forces[0][1], forces[0][2]
+            others = [f for f in forces if f[2] != forces[0][2]]
+            if others:
+                row["actor2"] = others[0][1]
+        targets = [m for m in mentions if not m.origin] or [m for m in mentions]
+        if kind in POINTLESS_TYPES:
+            targets = [m for m in targets if m.precision < 3 and kind != "statement"]
+        confidence = 0.45 + (0.2 if explicit else 0) + (0.1 if claimed_by or not who else 0)
+        events = []
+        if targets:
+            for m in settle(targets, every):
+                events.append(
+                    _Candidate(
+                        {**row, **_place_cells(m)},
+                        sentence,
+                        confidence + (0.15 if m.precision == 1 else 0.05),
+                    )
+                )
+        elif kind in POINTLESS_TYPES:
+            events.append(_Candidate(dict(row), sentence, confidence + 0.1))
+        elif region is not None:
+            events.append(_Candidate({**row, **_place_cells(region)}, sentence, confidence - 0.15))
+        else:
+            events.append(_Candidate(dict(row), sentence, confidence - 0.25))
+        last_events = events
+        out.extend(events)
+    return Extraction(text, published, _frame(_merge(out), published))
+
+
+def _denier_side(sentence: str) -> str:
+    low = sentence.lower()
+    if re.search(r"\barmenia|\byerevan", low):
+        return "Armenia"
+    if re.search(r"\bazerbaijan|\bbaku", low):
+        return "Azerbaijan"
+    return ""
+
+
+def _place_cells(m: Mention) -> dict:
+    region = next((r for r in REGIONS if r.label == m.name), None)
+    lat, lon = (m.latitude, m.longitude) if region is None else region_point(region)
+    cells = {
+        "location": m.name,
+        "latitude": round(lat, 5),
+        "longitude": round(lon, 5),
+        "geo_precision": m.precision,
+        "country": ISO3.get(m.country, ""),
+    }
+    if m.ambiguous:
+        cells["_ambiguous"] = True
+    return cells
+
+
+def _merge(found: list[_Candidate]) -> list[_Candidate]:
+    """One candidate per (date, type, place): the first sentence's, with what later ones add."""
+    merged: dict[tuple, _Candidate] = {}
+    for c in found:
+        key = (c.row["event_date"], c.row["event_type"], (c.row.get("location") or "").casefold())
+        if key not in merged:
+            merged[key] = c
+            continue
+        kept = merged[key]
+        for column, value in c.row.items():
+            if value not in ("", None) and kept.row.get(column) in ("", None):
+                kept.row[column] = value
+        kept.confidence = max(kept.confidence, c.confidence)
+        kept.denials += [d for d in c.denials if d not in kept.denials]
+    return list(merged.values())
+
+
+def _frame(found: list[_Candidate], published: dt.date) -> pd.DataFrame:
+    rows = []
+    for c in found:
+        row = {name: c.row.get(name, "") for name in COLUMN_NAMES}
+        notes = ["Extracted automatically from the report: check it against the text."]
+        if c.row.get("_ambiguous"):
+            notes.append("The place name is ambiguous: check the point.")
+        if c.row.get("geo_precision") == 3:
+            notes.append("No place in the sentence: placed at the region's centre.")
+        notes += c.denials
+        row["notes"] = " ".join(notes)
+        row["evidence_start"] = c.sentence.start
+        row["evidence_end"] = c.sentence.end
+        row["evidence"] = c.sentence.text
+        row["confidence"] = round(min(0.95, max(0.05, c.confidence)), 2)
+        assert row["event_date"] <= published.isoformat()
+        rows.append(row)
+    frame = pd.DataFrame(rows, columns=[*COLUMN_NAMES, *EXTRA_COLUMNS])
+    return frame.sort_values("evidence_start", kind="stable").reset_index(drop=True)
+
+
+def to_csv(frame: pd.DataFrame, *, extra: bool = True) -> str:
+    """The candidates as a CSV that `nkmap ingest` reads as native (extra columns are ignored
+    there, and listed as ignored)."""
+    columns = [*COLUMN_NAMES, *(EXTRA_COLUMNS if extra else ())]
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(columns)
+    for record in frame[columns].itertuples(index=False):
+        writer.writerow(["" if pd.isna(v) else v for v in record])
+    return buffer.getvalue()
