@@ -34,10 +34,13 @@ from geo.errors import InputError
 from geo.extract.dates import DateSpan, read_dates
 from geo.extract.lexicon import (
     ATTRIBUTION,
+    BACK_REFERENCE,
     CIVILIANS,
     DENIAL,
     FATALITY_PATTERNS,
     FORCES,
+    HABITUAL,
+    MODAL,
     NO_DEATHS,
     NOT_AN_EVENT,
     SPEAKERS,
@@ -75,6 +78,8 @@ class _Candidate:
     sentence: Sentence
     confidence: float
     denials: list[str] = field(default_factory=list)
+    explicit: bool = False  # the sentence states the date
+    since: bool = False  # a span up to publication ("since 27 September")
 
 
 @dataclass(frozen=True)
@@ -194,11 +199,15 @@ def _event_type(sentence: str) -> str | None:
 def _fatalities(sentence: str) -> dict:
     if NO_DEATHS.search(sentence):
         return {"fatalities": 0}
+    # "Seven civilians, three of them women, were killed": the aside is not the count.
+    sentence = re.sub(r",\s*(?:[\w-]+\s+){0,3}of\s+them\b[^,]*,", "", sentence)
     for pattern in FATALITY_PATTERNS:
         m = pattern.search(sentence)
         if not m:
             continue
         groups = m.groupdict()
+        if groups.get("one"):
+            return {"fatalities": 1}
         who = (groups.get("who") or "").lower()
         if re.search(r"\b(?:wounded|injured|hurt)\b", who):
             continue
@@ -255,22 +264,26 @@ def extract(
 ) -> Extraction:
     """Candidate events of one report (plain text; geo.extract.report_text reads files)."""
     source_cell = source_label(published, source, url, name)
-    report_claimant = next(
-        (s for s in SPEAKERS if s.claimant and s.pattern.search(source or "")), None
-    )
     sents = sentences(text)
     placed = [(s, find_places(s.text)) for s in sents]
     every = [m for _, ms in placed for m in ms if not m.origin]
     region = _region_context(every)
+    # Whose report this is, when a sentence and its paragraph name nobody: the first side that
+    # speaks in it ("..., Azerbaijan's Prosecutor General's Office told Trend"), else the
+    # publisher when that is a party (a ministry's own communiqué).
+    report_speaker = next(
+        (c for c in (_claimant(s.text) for s in sents) if c is not None and c.claimant),
+        None,
+    ) or next((s for s in SPEAKERS if s.claimant and s.pattern.search(source or "")), None)
 
     out: list[_Candidate] = []
     anchor: dt.date | None = None
-    anchor_paragraph = -1
-    paragraph_speaker: Speaker | None = None
+    anchor_span: DateSpan | None = None
+    paragraph, paragraph_speaker = -1, None
     last_events: list[_Candidate] = []
     for sentence, mentions in placed:
-        if sentence.paragraph != anchor_paragraph:
-            paragraph_speaker = None
+        if sentence.paragraph != paragraph:
+            paragraph, paragraph_speaker = sentence.paragraph, None
         dates = read_dates(sentence.text, published, anchor)
         speaker = _claimant(sentence.text)
         if DENIAL.search(sentence.text):
@@ -283,31 +296,47 @@ def extract(
             continue
         if speaker is not None:
             paragraph_speaker = speaker
-        if dates.background:
+        if dates.background or NOT_AN_EVENT.search(sentence.text):
             continue
-        if NOT_AN_EVENT.search(sentence.text):
+        if dates.span is None and HABITUAL.search(sentence.text):
             continue
         kind = _event_type(sentence.text)
-        deaths = _fatalities(sentence.text)
-        if kind in ("statement",) and not (
-            STRONG_STATEMENT.search(sentence.text) or (deaths and speaker)
+        if (
+            kind in VIOLENT
+            and speaker is not None
+            and speaker.side == "international"
+            and STRONG_STATEMENT.search(sentence.text)
         ):
+            kind = "statement"  # a third party's call or concern about the fighting
+        if kind in VIOLENT and MODAL.search(sentence.text):
+            kind = "statement"  # "forces must be withdrawn": a demand, kept only as a statement
+        deaths = _fatalities(sentence.text)
+        if kind == "statement" and not (STRONG_STATEMENT.search(sentence.text) or deaths):
             kind = None
-        if kind is None and deaths and speaker is not None:
-            kind = "statement"  # a casualty statement
         if dates.span is not None:
             span, explicit = dates.span, True
-            anchor, anchor_paragraph = span.start, sentence.paragraph
-        elif anchor is not None and anchor_paragraph == sentence.paragraph:
-            span, explicit = DateSpan(anchor, None, 1, False), False
+            if span.anchor is not None:
+                anchor, anchor_span = span.anchor, span
+        elif anchor_span is not None:
+            span, explicit = anchor_span, False  # the date the report last gave
         else:
             span, explicit = DateSpan(published, None, 1, False), False
+        towns = [m for m in mentions if m.precision < 3]
+        told = kind is None or kind == "statement" or BACK_REFERENCE.search(sentence.text)
+        follow_up = told and deaths and not towns and not explicit
+        if (
+            follow_up
+            and len(last_events) == 1
+            and last_events[0].row.get("fatalities") in ("", None)
+        ):
+            last_events[0].row.update(deaths)  # "Seven were killed": the incident just told
+            continue
+        if kind is None and deaths and speaker is not None:
+            kind = "statement"  # a casualty statement
         if kind is None:
             continue
-        anchor_paragraph = sentence.paragraph
-        who = speaker or paragraph_speaker or report_claimant
+        who = speaker or paragraph_speaker or report_speaker
         claimed_by = who.claimant if who else ""
-        forces = _forces(sentence.text)
         row = {
             "event_date": span.start.isoformat(),
             "date_end": span.end.isoformat() if span.end and span.end > span.start else "",
@@ -317,47 +346,153 @@ def extract(
             "source_url": url or "",
             "claimed_by": claimed_by,
             "verification": "claimed" if claimed_by else "",
-            **{k: v for k, v in deaths.items()},
+            **deaths,
         }
-        if kind == "statement":
-            people = _people(sentence.text)
-            speakers = _speakers_in(sentence.text)
-            actor = (
-                "; ".join(people)
-                or (speakers[0][1].actor if speakers else "")
-                or (who.actor if who else "")
-            )
-            row["actor1"] = actor
-            side = speakers[0][1].side if speakers else (who.side if who else "")
-            row["side"] = side
-        elif forces:
-            row["actor1"], row["side"] = forces[0][1], forces[0][2]
-            others = [f for f in forces if f[2] != forces[0][2]]
-            if others:
-                row["actor2"] = others[0][1]
-        targets = [m for m in mentions if not m.origin] or [m for m in mentions]
+        row.update(_actors(sentence.text, kind, who))
+        # Towns and villages make the places; a region named beside them is their context.
+        targets = [m for m in (towns or mentions) if not m.origin] or towns or mentions
         if kind in POINTLESS_TYPES:
             targets = [m for m in targets if m.precision < 3 and kind != "statement"]
-        confidence = 0.45 + (0.2 if explicit else 0) + (0.1 if claimed_by or not who else 0)
+        confidence = 0.45 + (0.2 if explicit else 0) + (0.1 if claimed_by else 0)
         events = []
         if targets:
             for m in settle(targets, every):
+                precise = 0.15 if m.precision == 1 else 0.05 if m.precision == 2 else -0.05
                 events.append(
-                    _Candidate(
-                        {**row, **_place_cells(m)},
-                        sentence,
-                        confidence + (0.15 if m.precision == 1 else 0.05),
-                    )
+                    _Candidate({**row, **_place_cells(m)}, sentence, confidence + precise)
                 )
-        elif kind in POINTLESS_TYPES:
-            events.append(_Candidate(dict(row), sentence, confidence + 0.1))
-        elif region is not None:
-            events.append(_Candidate({**row, **_place_cells(region)}, sentence, confidence - 0.15))
         else:
-            events.append(_Candidate(dict(row), sentence, confidence - 0.25))
+            # No place in the sentence: the same incident as one already told (same day and
+            # type), else a statement without a place, else the report's region.
+            same = [
+                c
+                for c in out
+                if (c.row["event_date"], c.row["event_type"]) == (row["event_date"], kind)
+            ]
+            if same and kind not in POINTLESS_TYPES:
+                for column, value in row.items():
+                    if value not in ("", None) and same[-1].row.get(column) in ("", None):
+                        same[-1].row[column] = value
+                last_events = same[-1:]
+                continue
+            if kind in POINTLESS_TYPES:
+                events.append(_Candidate(dict(row), sentence, confidence + 0.1))
+            elif region is not None:
+                events.append(
+                    _Candidate({**row, **_place_cells(region)}, sentence, confidence - 0.15)
+                )
+            else:
+                events.append(_Candidate(dict(row), sentence, confidence - 0.25))
+        for c in events:
+            c.explicit = explicit
+            c.since = explicit and span.anchor is None
         last_events = events
         out.extend(events)
-    return Extraction(text, published, _frame(_merge(out), published))
+    return Extraction(text, published, _frame(_merge(_tidy(out, sents)), published))
+
+
+def _tidy(found: list[_Candidate], sents: list[Sentence]) -> list[_Candidate]:
+    """The same incident told twice, kept once.
+
+    - A headline (a first line with no full stop, before the body) repeats the lede: its
+      candidates go when the body has one at the same place or of the same type, and give
+      that one what it lacks (the dead in "Strike kills at least 21").
+    - A placed candidate outranks one of the same day and type with no place (or only the
+      report's region) in the same or the next paragraph: "Azerbaijani forces opened fire on
+      the border. Positions near Sotk and Vardenis came under fire."
+    """
+    headline = sents[0] if sents and _is_headline(sents[0], sents) else None
+    keep: list[_Candidate] = []
+    for c in found:
+        if headline is not None and c.sentence is headline:
+            body = [
+                o
+                for o in found
+                if o.sentence is not headline
+                and (
+                    o.row["event_type"] == c.row["event_type"]
+                    or (c.row.get("location") and o.row.get("location") == c.row.get("location"))
+                )
+            ]
+            if body:
+                for column, value in c.row.items():
+                    if value not in ("", None) and body[0].row.get(column) in ("", None):
+                        body[0].row[column] = value
+                continue
+        keep.append(c)
+    out = []
+    for c in keep:
+        vague = c.row["event_type"] in VIOLENT and (
+            not c.row.get("location") or c.row.get("geo_precision") == 3
+        )
+        if vague and any(
+            o is not c
+            and o.row.get("geo_precision") in (1, 2)
+            and (o.row["event_date"], o.row["event_type"])
+            == (c.row["event_date"], c.row["event_type"])
+            for o in keep
+        ):
+            continue
+        out.append(c)
+    return _drop_recaps(out)
+
+
+def _drop_recaps(found: list[_Candidate]) -> list[_Candidate]:
+    """The background a report recalls after its lede, not its story.
+
+    - The story's day is the first dated candidate's (the lede). An incident dated more than a
+      day before it, told in a later paragraph, is a recap ("Armenian forces launched a
+      large-scale attack on Sept. 27" in a 1 October report).
+    - A span up to publication ("the fighting that erupted on 27 September") is the story
+      only in a report that tells no particular placed incident (the seed article); beside
+      incidents it is their background.
+    """
+    dated = [c for c in found if c.explicit]
+    if not dated:
+        return found
+    lede = dated[0]
+    story = dt.date.fromisoformat(lede.row["event_date"])
+    placed = any(
+        c.row["event_type"] in VIOLENT and c.row.get("geo_precision") in (1, 2) for c in found
+    )
+    out = []
+    for c in found:
+        day = dt.date.fromisoformat(c.row["event_date"])
+        later = c.sentence.paragraph > lede.sentence.paragraph
+        if c.explicit and not c.since and later and day < story - dt.timedelta(days=1):
+            continue
+        if c.since and placed:
+            continue
+        out.append(c)
+    return out
+
+
+def _is_headline(first: Sentence, sents: list[Sentence]) -> bool:
+    return (
+        len(sents) > 2
+        and not first.text.rstrip().endswith((".", "!", "?", '"', "\u201d"))
+        and len(first.text) <= 160
+        and sents[1].paragraph > first.paragraph
+    )
+
+
+def _actors(sentence: str, kind: str, who: Speaker | None) -> dict:
+    """actor1 (and actor2, side): the speakers of a statement, else whose forces acted."""
+    if kind == "statement":
+        people = _people(sentence)
+        speakers = _speakers_in(sentence)
+        actor = "; ".join(people) or (speakers[0][1].actor if speakers else "")
+        actor = actor or (who.actor if who else "")
+        side = speakers[0][1].side if speakers else (who.side if who else "")
+        return {"actor1": actor, "side": side}
+    forces = _forces(sentence)
+    if not forces:
+        return {}
+    out = {"actor1": forces[0][1], "side": forces[0][2]}
+    others = [f for f in forces if f[2] != forces[0][2]]
+    if others:
+        out["actor2"] = others[0][1]
+    return out
 
 
 def _denier_side(sentence: str) -> str:

@@ -10,7 +10,8 @@ that dateparser does not share (it takes "on Monday" in a Monday report for the 
 - "last week": Monday to Sunday of the week before (time precision 2);
 - "since 27 September", "erupted on 27 September": that day to publication;
 - "a day after", "the next day", "two days later": counted from the date the report last gave;
-- "13-14 September", "September 13-14": a two-day span.
+- "13-14 September", "September 13-14": a two-day span; "the night of 25 March": 24-25 March;
+- "at the same time", "meanwhile": the date the report last gave.
 
 Nothing resolves after the publication date: a calendar date that would is taken a year
 earlier, and anything else is dropped. A bare year or a date long before the story ("since
@@ -42,9 +43,10 @@ _NUMBER_WORDS = {"a": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "
 _PATTERNS: tuple[tuple[str, re.Pattern], ...] = tuple(
     (kind, re.compile(pattern, re.IGNORECASE))
     for kind, pattern in (
-        ("since", rf"\b(?:since|(?:erupted|began|started|broke\s+out|resumed)\s+(?:on\s+)?)"
+        ("since", rf"\b(?:since\s+|(?:erupted|began|started|broke\s+out|resumed)\s+(?:on\s+)?)"
                   rf"(?:(?P<cal>{_CAL})|(?P<wd>{_WEEKDAY})|(?P<year>(?:19|20)\d\d)\b)"),
         ("range", rf"\b{_CAL_RANGE}"),
+        ("night_of", rf"\bnight\s+of\s+(?P<cal>{_CAL})"),
         ("calendar", rf"\b{_CAL}"),
         ("month_year", rf"\b(?:in\s+)?{_MONTHS}\s+(?:of\s+)?(?:19|20)\d\d\b"),
         ("year", r"\b(?:in|since|from|until|by)\s+(?:19|20)\d\d\b"),
@@ -54,6 +56,11 @@ _PATTERNS: tuple[tuple[str, re.Pattern], ...] = tuple(
         ("yesterday", r"\byesterday\b"),
         ("today", r"\b(?:today|this\s+morning|earlier\s+today|tonight|this\s+afternoon)\b"),
         ("last_week", r"\b(?:last|past)\s+week\b"),
+        ("vague", r"\b(?:(?:a\s+few|several|some)\s+days|(?:a|one|two|three|several|a\s+few)\s+"
+                  r"(?:weeks?|months?|years?))\s+(?:ago|earlier|before|after|later)\b"
+                  r"|\brecently\b|\bearlier\s+this\s+(?:month|year)\b|\blast\s+(?:month|year)\b"),
+        ("same_time", r"\b(?:at\s+the\s+same\s+time|meanwhile|simultaneously)\b"),
+        ("ago", r"\b(?P<n>a|one|two|three|four|five|six|\d)\s+days?\s+ago\b"),
         ("after", r"\b(?:(?P<n>a|one|two|three|four|five|six|\d)\s+days?\s+(?:after|later)"
                   r"|the\s+(?:next|following)\s+day|on\s+the\s+same\s+day)\b"),
     )
@@ -67,6 +74,9 @@ class DateSpan:
     precision: int  # geo.schema.TIME_PRECISION: 1 day, 2 week, 3 month
     explicit: bool  # stated in the sentence (else inherited or the publication day)
     offsets: tuple[int, int] = (0, 0)  # where in the sentence
+    # The day later sentences without a date of their own belong to: the morning after a
+    # night, the first day otherwise; None for a span up to publication ("since ...").
+    anchor: dt.date | None = None
 
 
 @dataclass(frozen=True)
@@ -106,6 +116,8 @@ def _weekday(name: str, published: dt.date) -> dt.date:
 
 # A point date this long before publication belongs to the background, not the story.
 BACKGROUND_DAYS = 45
+# A span that runs up to publication ("since 12 December") may start longer ago.
+SINCE_BACKGROUND_DAYS = 120
 
 
 def read_dates(sentence: str, published: dt.date, anchor: dt.date | None) -> SentenceDates:
@@ -126,15 +138,23 @@ def read_dates(sentence: str, published: dt.date, anchor: dt.date | None) -> Sen
             taken.append(m.span())
             span = _resolve(kind, m, published, anchor)
             if span is None:
-                if kind in ("year", "month_year", "month", "since"):
+                if kind in ("year", "month_year", "month", "since", "vague", "after"):
                     background = True
                 continue
             if span.start > published:
                 continue
-            if kind != "since" and span.start < published - dt.timedelta(days=BACKGROUND_DAYS):
+            limit = SINCE_BACKGROUND_DAYS if kind == "since" else BACKGROUND_DAYS
+            if span.start < published - dt.timedelta(days=limit):
                 background = True
                 continue
-            found.append(DateSpan(span.start, span.end, span.precision, True, m.span()))
+            anchor_day = (
+                None
+                if kind == "since"
+                else span.end
+                if kind in ("overnight", "night_of")
+                else span.start
+            )
+            found.append(DateSpan(span.start, span.end, span.precision, True, m.span(), anchor_day))
     if not found:
         return SentenceDates(None, background)
     first = min(found, key=lambda s: s.offsets[0])
@@ -165,11 +185,21 @@ def _resolve(kind: str, m: re.Match, published: dt.date, anchor: dt.date | None)
         if first is None or last is None or last < first:
             return None
         return DateSpan(first, last if last > first else None, 1, True)
+    if kind == "night_of":
+        day = _calendar(m.group("cal"), published)
+        return DateSpan(day - one, day, 1, True) if day else None
+    if kind == "same_time":
+        return DateSpan(anchor, None, 1, True) if anchor else None
     if kind == "calendar":
         day = _calendar(m.group(0), published)
         return DateSpan(day, None, 1, True) if day else None
-    if kind in ("month_year", "year", "month"):
+    if kind in ("month_year", "year", "month", "vague"):
         return None
+    if kind == "ago":
+        n = m.group("n").lower()
+        return DateSpan(
+            published - dt.timedelta(days=_NUMBER_WORDS.get(n) or int(n)), None, 1, True
+        )
     if kind == "overnight":
         return DateSpan(published - one, published, 1, True)
     if kind == "weekday":

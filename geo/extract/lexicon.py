@@ -20,35 +20,41 @@ def _rx(*parts: str) -> re.Pattern:
 TYPE_CUES: tuple[tuple[str, re.Pattern], ...] = (
     ("missile_strike", _rx(r"\bmissiles?\b", r"\bballistic\b", r"\biskander", r"\btochka",
                            r"\bscud", r"\bcruise\s+missile")),
-    ("air_drone_strike", _rx(r"\bdrones?\b", r"\buavs?\b", r"\bair\s*strikes?\b",
-                             r"\bairstrikes?\b", r"\baircraft\b", r"\bbayraktar",
-                             r"\bkamikaze\b", r"\bloitering\s+munition", r"\bbombed\b",
-                             r"\bwarplanes?\b", r"\bsu-25\b", r"\bhelicopters?\b.*\bshot\s+down")),
     ("shelling", _rx(r"\bshell(?:ed|ing|s)?\b", r"\bartillery\b", r"\bmortars?\b",
                      r"\brockets?\b", r"\bgrad\b", r"\bsmerch\b", r"\bhowitzers?\b",
                      r"\bmultiple[- ]launch", r"\bmlrs\b", r"\bbombard(?:ed|ment|ing)\b",
                      r"\bcame\s+under\s+fire\b", r"\b(?:opened|fired)\s+(?:fire\s+)?(?:at|on)\b",
                      r"\bfire\s+(?:at|on)\s+(?:the\s+)?(?:village|town|city|settlement|position)",
-                     r"\bsubjected\s+to\s+(?:intensive\s+)?fire\b", r"\bunder\s+fire\b")),
+                     r"\bsubjected\s+to\s+(?:intensive\s+)?fire\b", r"\bunder\s+fire\b",
+                     r"\bbombard\b")),
+    ("air_drone_strike", _rx(r"\bdrones?\b", r"\buavs?\b", r"\bair\s*strikes?\b",
+                             r"\bairstrikes?\b", r"\baircraft\b", r"\bbayraktar",
+                             r"\bkamikaze\b", r"\bloitering\s+munition", r"\bbombed\b",
+                             r"\bwarplanes?\b", r"\bsu-25\b")),
     ("capture", _rx(r"\bcaptur(?:ed|es|e|ing)\b", r"\bliberat(?:ed|ion|es|ing)\b",
                     r"\btook\s+(?:full\s+)?control\b", r"\btaken\s+(?:under\s+)?control\b",
                     r"\bunder\s+(?:its|their|full)\s+control\b",
-                    r"\bseiz(?:ed|ing)\b", r"\brecaptur", r"\bretook\b", r"\bregained\b",
+                    r"\bseiz(?:ed|ing)\b", r"\bcleared\s+of\b", r"\bfreed\b",
+        r"\btook\s+(?:the\s+)?(?:[\w-]+\s+){0,3}(?:heights?|village|town|hill|settlement|"
+                    r"positions?)\b", r"\brecaptur", r"\bretook\b", r"\bregained\b",
                     r"\bhanded\s+over\b", r"\bwithdr(?:ew|awn|awal)\b", r"\bfell\s+to\b",
                     r"\braised\s+the\s+(?:azerbaijani|armenian)?\s*flag\b",
                     r"\bentered\s+(?:the\s+)?(?:city|town|village)\b")),
     ("armed_clash", _rx(r"\bclash(?:es|ed)?\b", r"\bfight(?:ing|s)?\b", r"\bbattles?\b",
-                        r"\bcombat\b", r"\boffensive\b", r"\bcounter-?(?:attack|offensive)",
+                         r"\boffensive\b", r"\bcounter-?(?:attack|offensive)",
                         r"\battack(?:ed|s|ing)?\b", r"\bskirmish", r"\bfirefights?\b",
                         r"\bhostilities\b", r"\bsabotage\b", r"\bambush", r"\bassault",
                         r"\bincursion", r"\bprovocation", r"\bmilitary\s+operation",
                         r"\banti-terror(?:ist)?\s+(?:measures|operation)",
                         r"\bexchange(?:d)?\s+(?:of\s+)?fire\b", r"\bsniper",
+                        r"\bsmall[- ]arms\b", r"\bmachine[- ]guns?\b", r"\breturned\s+fire\b",
                         r"\bkilled\s+in\s+action\b")),
     ("humanitarian", _rx(r"\bevacuat", r"\bdisplaced\b", r"\brefugees?\b", r"\bfled\b",
                          r"\bexodus\b", r"\bhumanitarian\s+(?:aid|convoy|cargo|crisis|situation)",
                          r"\baid\s+convoy", r"\bblockade\b", r"\bblocked\b",
-                         r"\bshortages?\b", r"\bexplosion\b", r"\bblast\b")),
+                         r"\bshortages?\b")),
+    ("other", _rx(r"\bexplosions?\b", r"\bblasts?\b", r"\bexploded\b", r"\blandmines?\b",
+                  r"\bmines?\s+(?:blast|explosion)", r"\bstepped\s+on\s+a\s+mine\b")),
     ("protest", _rx(r"\bprotest", r"\brall(?:y|ied)\b", r"\bdemonstrat(?:ors|ion)",
                     r"\bsit-in\b", r"\bmarched\b")),
     ("violation_report", _rx(r"\bviolat(?:ed|ions?|ing)\b.*\b(?:ceasefire|truce)\b",
@@ -94,6 +100,34 @@ NOT_AN_EVENT = _rx(
     r"\bmilitary\s+base\b",
     r"\bhave\s+been\s+at\s+loggerheads\b",
     r"\bpeace\s+talks\b",
+    r"\b(?:deadliest|worst|heaviest|largest|biggest)\b[^.]*\bsince\b",
+    r"^\s*background\b",
+    r"\bha(?:ve|s)\s+not\s+(?:yet\s+)?(?:commented|issued|confirmed|responded)\b",
+    r"\bno\s+(?:immediate\s+)?comment\b",
+)
+# "killed in the fighting": the incident already told, not a new one.
+BACK_REFERENCE = _rx(
+    r"\b(?:in|during|by|after)\s+the\s+(?:fighting|clashes|attack|shelling|strike|battle|"
+    r"explosion|blast|assault|bombardment|incident)\b",
+    r"\bas\s+a\s+result\b",
+)
+# What must happen or someone wants: a demand or a plan, not an incident.
+MODAL = _rx(
+    r"\bmust\b",
+    r"\bshall\b",
+    r"\bwants?\s+to\b",
+    r"\bintends?\s+to\b",
+    r"\bready\s+to\b",
+    r"\bwilling\s+to\b",
+)
+# Habits and policies, not incidents: not an event unless the sentence gives a date.
+HABITUAL = _rx(
+    r"\brepeatedly\b",
+    r"\bsystematically\b",
+    r"\bcontinues?\s+to\b",
+    r"\bkeeps?\s+(?:on\s+)?\w+ing\b",
+    r"\broutinely\b",
+    r"\bpolicy\s+of\b",
 )
 # Sentences that only deny what another sentence claims.
 DENIAL = _rx(r"\bden(?:ied|ies|y)\b", r"\brejected\s+(?:the|these|this)\s+(?:claim|report|"
@@ -168,18 +202,20 @@ SPEAKERS: tuple[Speaker, ...] = (
              rf"\b{_AZ}\s+(?:officials?|authorities|government|interior\s+ministry|emergency|"
              rf"ombudsman|presidential\s+(?:aide|administration)|side|state\s+border\s+service|"
              rf"border\s+(?:guards|service)|media|state\s+media)",
-             r"\bbaku\s+(?:said|says|claimed)",
+             r"\b(?:baku|azerbaijan)\s+(?:said|says|claimed|claims|accused|accuses|reported)\b",
              r"\bazertac\b", r"\bsabina\s+aliyeva"),
     _speaker("Armenian authorities", "armenian", "Armenian authorities",
              rf"\b{_AM}\s+(?:officials?|authorities|government|side|interior\s+ministry|"
              rf"ombudsman|human\s+rights\s+defender|security\s+council|national\s+security\s+"
-             rf"service|border\s+guards)", r"\byerevan\s+(?:said|says|claimed)",
+             rf"service|border\s+guards)",
+             r"\b(?:yerevan|armenia)\s+(?:said|says|claimed|claims|accused|accuses|reported)\b",
              r"\barman\s+tatoyan", r"\banahit\s+manasyan"),
     # Third parties: their statements are events, but never anyone's one-sided claim.
     _speaker("", "international", "OSCE Minsk Group co-chairs",
              r"\bminsk\s+group\b", r"\bco-chairs?\b"),
     _speaker("", "international", "United Nations", r"\bunited\s+nations\b", r"\bu\.?n\.?\s+"
-             r"(?:secretary|security|chief|spokes)", r"\bguterres\b", r"\bsecurity\s+council\b",
+             r"(?:secretary|security|chief|spokes)", r"\bguterres\b", r"\bsecretary-general\b",
+             r"\bsecurity\s+council\b",
              r"\bicrc\b", r"\bred\s+cross\b", r"\bunhcr\b"),
     _speaker("", "international", "European Union", r"\beuropean\s+union\b", r"\beu\b",
              r"\bborrell\b", r"\bcharles\s+michel\b", r"\bmicheal\b"),
@@ -244,6 +280,7 @@ FATALITY_PATTERNS: tuple[re.Pattern, ...] = tuple(
         rf"\bkill(?:ed|ing)\s+(?:at\s+least\s+|more\s+than\s+|some\s+|about\s+)?"
         rf"(?:{_RANGE}|(?P<n>{_NUM}))(?P<who>\s+(?:[a-z\-]+\s+){{0,2}}?(?:people|civilians?|"
         rf"soldiers|servicemen|persons|residents|children|troops|others))?\b",
+        r"\b(?P<one>was|has\s+been)\s+killed\b",
         rf"\bdeath\s+toll\s+(?:\w+\s+){{0,3}}?(?:to|at|of|is|was|reached)\s+(?P<n>{_NUM})\b",
     )
 )  # fmt: skip

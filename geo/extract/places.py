@@ -108,15 +108,16 @@ class Mention:
 
 _WORD = r"[A-ZÀ-ÖØ-ÞĀ-ſƏŞÇĞÜÖİ][\w'’\-]*"
 _RUN = re.compile(rf"{_WORD}(?:\s+{_WORD})*")
-_AFTER_SPEAKER = re.compile(
-    r"^(?:'s|’s)|^\s+(?:said|says|claimed|claims|denied|denies|accused|accuses|blamed|"
-    r"insisted|reported|announced|stated|responded|rejected|warned|has|had|is|was|will|"
-    r"would|and\s+(?:baku|yerevan))\b",
-    re.IGNORECASE,
-)
 _QUALIFIER = re.compile(
     r"^\s+(?:district|region|rayon|province|marz|raion|area|direction|corridor|sector)\b",
     re.IGNORECASE,
+)
+_CAPITALS = frozenset({"baku", "yerevan"})
+_LOCATIVE = re.compile(
+    r"\b(?:in|at|near|outside|around|into|towards?|over)\s+(?:central\s+)?$", re.I
+)
+_FIRING = re.compile(
+    r"\b(?:fir\w*|launch\w*|shell\w*|struck|strikes?|attack\w*)\b[^.]{0,60}$", re.I
 )
 _NEAR = re.compile(r"\b(?:near|outside|around|close\s+to|on\s+the\s+outskirts\s+of)\s+$", re.I)
 _FROM = re.compile(r"\bfrom\s+(?:the\s+)?(?:direction\s+of\s+|territory\s+of\s+)?$", re.I)
@@ -174,13 +175,8 @@ def find_places(sentence: str) -> list[Mention]:
             a, b, name, resolution, j = hit
             i = j
             after, before = sentence[b:], sentence[:a]
-            if _AFTER_SPEAKER.match(after) and name.casefold() in (
-                "baku",
-                "yerevan",
-                "stepanakert",
-                "khankendi",
-            ):
-                continue  # the capital for its government
+            if name.casefold() in _CAPITALS and not _LOCATIVE.search(before):
+                continue  # "Baku said", "shelling by Yerevan": the capital for its government
             precision = 2 if (_QUALIFIER.match(after) or _NEAR.search(before)) else 1
             best = resolution.best
             assert best is not None
@@ -200,7 +196,7 @@ def find_places(sentence: str) -> list[Mention]:
                         for p in resolution.alternatives
                         if p.country in PLACE_COUNTRIES and p.name.casefold() == name.casefold()
                     ),
-                    origin=bool(_FROM.search(before)),
+                    origin=bool(_FROM.search(before) and _FIRING.search(before)),
                 )
             )
             taken.append((a, b))
