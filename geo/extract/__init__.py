@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import hashlib
 import io
 import re
 from dataclasses import dataclass, field
@@ -33,11 +34,14 @@ import pandas as pd
 from geo.errors import InputError
 from geo.extract.dates import DateSpan, read_dates
 from geo.extract.lexicon import (
+    ABOUT_STATEMENT,
     ATTRIBUTION,
     BACK_REFERENCE,
+    CAPTURE_CUE,
     CIVILIANS,
     DENIAL,
     FATALITY_PATTERNS,
+    FIGHT_CUE,
     FORCES,
     HABITUAL,
     MODAL,
@@ -45,6 +49,7 @@ from geo.extract.lexicon import (
     NOT_AN_EVENT,
     SPEAKERS,
     STRONG_STATEMENT,
+    THERE,
     TYPE_CUES,
     Speaker,
     number,
@@ -64,6 +69,7 @@ __all__ = [
     "to_csv",
 ]
 
+WEAPONS = frozenset({"shelling", "missile_strike", "air_drone_strike"})
 # Beyond the native schema: where each candidate came from in the text, and how sure we are.
 EXTRA_COLUMNS = ("evidence_start", "evidence_end", "evidence", "confidence")
 VIOLENT = frozenset(
@@ -201,11 +207,15 @@ def _fatalities(sentence: str) -> dict:
         return {"fatalities": 0}
     # "Seven civilians, three of them women, were killed": the aside is not the count.
     sentence = re.sub(r",\s*(?:[\w-]+\s+){0,3}of\s+them\b[^,]*,", "", sentence)
+    if re.search(r"\bkilling\s+(?:[A-Z][a-z]+\s+){1,2}[A-Z][a-z]+\b", sentence):
+        return {"fatalities": 1}  # "killing Zabil Hasanov"
     for pattern in FATALITY_PATTERNS:
         m = pattern.search(sentence)
         if not m:
             continue
         groups = m.groupdict()
+        if re.match(r"\s*(?:or|and)\s+(?:wounded|injured)", sentence[m.end() :], re.I):
+            continue  # "killed or wounded": not a count of the dead
         if groups.get("one"):
             return {"fatalities": 1}
         who = (groups.get("who") or "").lower()
@@ -281,7 +291,11 @@ def extract(
     anchor_span: DateSpan | None = None
     paragraph, paragraph_speaker = -1, None
     last_events: list[_Candidate] = []
+    previous: list[Mention] = []
     for sentence, mentions in placed:
+        if not mentions and previous and THERE.search(sentence.text):
+            mentions = [m for m in previous if m.precision < 3] or mentions  # "killed there"
+        previous = mentions or previous
         if sentence.paragraph != paragraph:
             paragraph, paragraph_speaker = sentence.paragraph, None
         dates = read_dates(sentence.text, published, anchor)
@@ -301,13 +315,16 @@ def extract(
         if dates.span is None and HABITUAL.search(sentence.text):
             continue
         kind = _event_type(sentence.text)
+        voice = speaker or paragraph_speaker
         if (
             kind in VIOLENT
-            and speaker is not None
-            and speaker.side == "international"
+            and voice is not None
+            and voice.side == "international"
             and STRONG_STATEMENT.search(sentence.text)
         ):
             kind = "statement"  # a third party's call or concern about the fighting
+        if kind in VIOLENT and ABOUT_STATEMENT.search(sentence.text):
+            kind = "statement"
         if kind in VIOLENT and MODAL.search(sentence.text):
             kind = "statement"  # "forces must be withdrawn": a demand, kept only as a statement
         deaths = _fatalities(sentence.text)
@@ -333,62 +350,105 @@ def extract(
             continue
         if kind is None and deaths and speaker is not None:
             kind = "statement"  # a casualty statement
+
         if kind is None:
             continue
         who = speaker or paragraph_speaker or report_speaker
-        claimed_by = who.claimant if who else ""
-        row = {
-            "event_date": span.start.isoformat(),
-            "date_end": span.end.isoformat() if span.end and span.end > span.start else "",
-            "time_precision": span.precision,
-            "event_type": kind,
-            "source": source_cell,
-            "source_url": url or "",
-            "claimed_by": claimed_by,
-            "verification": "claimed" if claimed_by else "",
-            **deaths,
-        }
-        row.update(_actors(sentence.text, kind, who))
-        # Towns and villages make the places; a region named beside them is their context.
-        targets = [m for m in (towns or mentions) if not m.origin] or towns or mentions
-        if kind in POINTLESS_TYPES:
-            targets = [m for m in targets if m.precision < 3 and kind != "statement"]
-        confidence = 0.45 + (0.2 if explicit else 0) + (0.1 if claimed_by else 0)
-        events = []
-        if targets:
-            for m in settle(targets, every):
-                precise = 0.15 if m.precision == 1 else 0.05 if m.precision == 2 else -0.05
-                events.append(
-                    _Candidate({**row, **_place_cells(m)}, sentence, confidence + precise)
-                )
-        else:
-            # No place in the sentence: the same incident as one already told (same day and
-            # type), else a statement without a place, else the report's region.
-            same = [
-                c
-                for c in out
-                if (c.row["event_date"], c.row["event_type"]) == (row["event_date"], kind)
-            ]
-            if same and kind not in POINTLESS_TYPES:
-                for column, value in row.items():
-                    if value not in ("", None) and same[-1].row.get(column) in ("", None):
-                        same[-1].row[column] = value
-                last_events = same[-1:]
-                continue
-            if kind in POINTLESS_TYPES:
-                events.append(_Candidate(dict(row), sentence, confidence + 0.1))
-            elif region is not None:
-                events.append(
-                    _Candidate({**row, **_place_cells(region)}, sentence, confidence - 0.15)
-                )
-            else:
-                events.append(_Candidate(dict(row), sentence, confidence - 0.25))
-        for c in events:
-            c.explicit = explicit
-            c.since = explicit and span.anchor is None
-        last_events = events
-        out.extend(events)
+        told: list[_Candidate] = []
+        for each in [kind, *_second_type(sentence.text, kind)]:
+            told += _candidates_of(
+                sentence, each, span, explicit, deaths, who, mentions, every, region, out,
+                source_cell, url,
+            )  # fmt: skip
+        if told:
+            last_events = told
+        out.extend(c for c in told if c not in out)
     return Extraction(text, published, _frame(_merge(_tidy(out, sents)), published))
+
+
+def _second_type(sentence: str, kind: str) -> list[str]:
+    """A second event in the same sentence: fighting that took a place is a clash and a capture
+    ("broke through the line and took control of the heights")."""
+    if kind in VIOLENT - {"capture"} and CAPTURE_CUE.search(sentence):
+        return ["capture"]
+    if kind == "capture" and FIGHT_CUE.search(sentence):
+        return ["armed_clash"]
+    return []
+
+
+def _candidates_of(
+    sentence: Sentence,
+    kind: str,
+    span: DateSpan,
+    explicit: bool,
+    deaths: dict,
+    who: Speaker | None,
+    mentions: list[Mention],
+    every: list[Mention],
+    region: Mention | None,
+    out: list[_Candidate],
+    source_cell: str,
+    url: str | None,
+) -> list[_Candidate]:
+    """The candidates of one sentence and type: one per place, or the incident they retell."""
+    claimed_by = who.claimant if who else ""
+    row = {
+        "event_date": span.start.isoformat(),
+        "date_end": span.end.isoformat() if span.end and span.end > span.start else "",
+        "time_precision": span.precision,
+        "event_type": kind,
+        "source": source_cell,
+        "source_url": url or "",
+        "claimed_by": claimed_by,
+        "verification": "claimed" if claimed_by else "",
+        **deaths,
+    }
+    row.update(_actors(sentence.text, kind, who))
+    # Towns and villages make the places; a region named beside them is their context.
+    towns = [m for m in mentions if m.precision < 3]
+    targets = [m for m in (towns or mentions) if not m.origin] or towns or mentions
+    if kind in POINTLESS_TYPES:
+        targets = [m for m in targets if m.precision < 3 and kind != "statement"]
+    confidence = 0.45 + (0.2 if explicit else 0) + (0.1 if claimed_by else 0)
+    events = []
+    if targets:
+        for m in settle(targets, every):
+            precise = 0.15 if m.precision == 1 else 0.05 if m.precision == 2 else -0.05
+            events.append(_Candidate({**row, **_place_cells(m)}, sentence, confidence + precise))
+    else:
+        # No place in the sentence: the same incident as one already told (same day and
+        # type), else a statement without a place, else the report's region.
+        same = [c for c in out if _same_incident(c, row["event_date"], kind, sentence)]
+        if same and kind not in POINTLESS_TYPES:
+            kept = same[-1]
+            if kept.row["event_type"] == "armed_clash" and kind != "armed_clash":
+                kept.row["event_type"] = kind  # "an attack on Tartar ... a shell struck"
+            for column, value in row.items():
+                if value not in ("", None) and kept.row.get(column) in ("", None):
+                    kept.row[column] = value
+            return [kept]
+        if kind in POINTLESS_TYPES:
+            events.append(_Candidate(dict(row), sentence, confidence + 0.1))
+        elif region is not None:
+            events.append(_Candidate({**row, **_place_cells(region)}, sentence, confidence - 0.15))
+        else:
+            events.append(_Candidate(dict(row), sentence, confidence - 0.25))
+    for c in events:
+        c.explicit = explicit
+        c.since = explicit and span.anchor is None
+    return events
+
+
+def _same_incident(c: _Candidate, day: str, kind: str, sentence: Sentence) -> bool:
+    """Whether a sentence with no place retells candidate `c`: the same day and type, or an
+    attack and its weapon told in the same or the next paragraph."""
+    if c.row["event_date"] != day:
+        return False
+    if c.row["event_type"] == kind:
+        return True
+    near = 0 <= sentence.paragraph - c.sentence.paragraph <= 1
+    pair = {c.row["event_type"], kind}
+    return near and "armed_clash" in pair and bool(pair & WEAPONS)
 
 
 def _tidy(found: list[_Candidate], sents: list[Sentence]) -> list[_Candidate]:
@@ -434,7 +494,28 @@ def _tidy(found: list[_Candidate], sents: list[Sentence]) -> list[_Candidate]:
         ):
             continue
         out.append(c)
-    return _drop_recaps(out)
+    return _drop_commentary(_drop_recaps(out))
+
+
+def _drop_commentary(found: list[_Candidate]) -> list[_Candidate]:
+    """A party's condemnation appended to its own account of an incident is commentary, not
+    a second event: a statement with no date of its own and no figures, by the side that
+    claims an incident of the same day, goes."""
+    claimed = {
+        (c.row["claimed_by"], c.row["event_date"])
+        for c in found
+        if c.row["event_type"] in VIOLENT and c.row.get("claimed_by")
+    }
+    return [
+        c
+        for c in found
+        if not (
+            c.row["event_type"] == "statement"
+            and not c.explicit
+            and c.row.get("fatalities") in ("", None)
+            and (c.row.get("claimed_by"), c.row["event_date"]) in claimed
+        )
+    ]
 
 
 def _drop_recaps(found: list[_Candidate]) -> list[_Candidate]:
@@ -461,7 +542,7 @@ def _drop_recaps(found: list[_Candidate]) -> list[_Candidate]:
         later = c.sentence.paragraph > lede.sentence.paragraph
         if c.explicit and not c.since and later and day < story - dt.timedelta(days=1):
             continue
-        if c.since and placed:
+        if c.since and placed and c.row.get("geo_precision") not in (1, 2):
             continue
         out.append(c)
     return out
@@ -524,6 +605,8 @@ def _merge(found: list[_Candidate]) -> list[_Candidate]:
     merged: dict[tuple, _Candidate] = {}
     for c in found:
         key = (c.row["event_date"], c.row["event_type"], (c.row.get("location") or "").casefold())
+        if c.row["event_type"] == "statement":  # one per side and day
+            key += (c.row.get("claimed_by") or "",)
         if key not in merged:
             merged[key] = c
             continue
@@ -547,6 +630,7 @@ def _frame(found: list[_Candidate], published: dt.date) -> pd.DataFrame:
             notes.append("No place in the sentence: placed at the region's centre.")
         notes += c.denials
         row["notes"] = " ".join(notes)
+        row["event_id"] = _event_id(row)
         row["evidence_start"] = c.sentence.start
         row["evidence_end"] = c.sentence.end
         row["evidence"] = c.sentence.text
@@ -555,6 +639,17 @@ def _frame(found: list[_Candidate], published: dt.date) -> pd.DataFrame:
         rows.append(row)
     frame = pd.DataFrame(rows, columns=[*COLUMN_NAMES, *EXTRA_COLUMNS])
     return frame.sort_values("evidence_start", kind="stable").reset_index(drop=True)
+
+
+def _event_id(row: dict) -> str:
+    """A stable id: the same report read again gives the same ids (a re-import updates rather
+    than duplicates), and two events of one day, type and place (two sides' statements) differ.
+    """
+    key = "\x1f".join(
+        str(row.get(c) or "")
+        for c in ("source", "source_url", "event_date", "event_type", "location", "claimed_by")
+    )
+    return "x-" + hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]
 
 
 def to_csv(frame: pd.DataFrame, *, extra: bool = True) -> str:

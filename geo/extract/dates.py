@@ -38,12 +38,14 @@ _CAL_RANGE = (
 )
 _WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _WEEKDAY = r"(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
+_PART_OF_DAY = r"(?:the\s+(?:early\s+|late\s+)?(?:morning|afternoon|evening|night)\s+of\s+)?"
 _NUMBER_WORDS = {"a": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6}
 
 _PATTERNS: tuple[tuple[str, re.Pattern], ...] = tuple(
     (kind, re.compile(pattern, re.IGNORECASE))
     for kind, pattern in (
-        ("since", rf"\b(?:since\s+|(?:erupted|began|started|broke\s+out|resumed)\s+(?:on\s+)?)"
+        ("since", rf"\b(?:since\s+{_PART_OF_DAY}|(?:erupted|began|started|broke\s+out|resumed)\s+"
+                  r"(?:on\s+)?)"
                   rf"(?:(?P<cal>{_CAL})|(?P<wd>{_WEEKDAY})|(?P<year>(?:19|20)\d\d)\b)"),
         ("range", rf"\b{_CAL_RANGE}"),
         ("night_of", rf"\bnight\s+of\s+(?P<cal>{_CAL})"),
@@ -58,6 +60,7 @@ _PATTERNS: tuple[tuple[str, re.Pattern], ...] = tuple(
         ("last_week", r"\b(?:last|past)\s+week\b"),
         ("vague", r"\b(?:(?:a\s+few|several|some)\s+days|(?:a|one|two|three|several|a\s+few)\s+"
                   r"(?:weeks?|months?|years?))\s+(?:ago|earlier|before|after|later)\b"
+                  r"|\b(?:over\s+|in\s+)?the\s+(?:past|last)\s+(?:few\s+|several\s+)?(?:weeks|months|years)\b"
                   r"|\brecently\b|\bearlier\s+this\s+(?:month|year)\b|\blast\s+(?:month|year)\b"),
         ("same_time", r"\b(?:at\s+the\s+same\s+time|meanwhile|simultaneously)\b"),
         ("ago", r"\b(?P<n>a|one|two|three|four|five|six|\d)\s+days?\s+ago\b"),

@@ -34,6 +34,7 @@ TYPE_CUES: tuple[tuple[str, re.Pattern], ...] = (
     ("capture", _rx(r"\bcaptur(?:ed|es|e|ing)\b", r"\bliberat(?:ed|ion|es|ing)\b",
                     r"\btook\s+(?:full\s+)?control\b", r"\btaken\s+(?:under\s+)?control\b",
                     r"\bunder\s+(?:its|their|full)\s+control\b",
+                    r"\b(?:came|come|brought)\s+under\s+(?:the\s+)?control\b",
                     r"\bseiz(?:ed|ing)\b", r"\bcleared\s+of\b", r"\bfreed\b",
         r"\btook\s+(?:the\s+)?(?:[\w-]+\s+){0,3}(?:heights?|village|town|hill|settlement|"
                     r"positions?)\b", r"\brecaptur", r"\bretook\b", r"\bregained\b",
@@ -45,7 +46,7 @@ TYPE_CUES: tuple[tuple[str, re.Pattern], ...] = (
                         r"\battack(?:ed|s|ing)?\b", r"\bskirmish", r"\bfirefights?\b",
                         r"\bhostilities\b", r"\bsabotage\b", r"\bambush", r"\bassault",
                         r"\bincursion", r"\bprovocation", r"\bmilitary\s+operation",
-                        r"\banti-terror(?:ist)?\s+(?:measures|operation)",
+                        r"\banti-terror(?:ist)?\s+(?:measures|operations?|activities)",
                         r"\bexchange(?:d)?\s+(?:of\s+)?fire\b", r"\bsniper",
                         r"\bsmall[- ]arms\b", r"\bmachine[- ]guns?\b", r"\breturned\s+fire\b",
                         r"\bkilled\s+in\s+action\b")),
@@ -58,6 +59,7 @@ TYPE_CUES: tuple[tuple[str, re.Pattern], ...] = (
     ("protest", _rx(r"\bprotest", r"\brall(?:y|ied)\b", r"\bdemonstrat(?:ors|ion)",
                     r"\bsit-in\b", r"\bmarched\b")),
     ("violation_report", _rx(r"\bviolat(?:ed|ions?|ing)\b.*\b(?:ceasefire|truce)\b",
+                             r"(?<!rights\s)\bviolations\b",
                              r"\b(?:ceasefire|truce)\b.*\bviolat", r"\bbreach")),
     ("ceasefire", _rx(r"\b(?:ceasefire|truce|armistice|cessation\s+of\s+hostilities|"
                       r"peace\s+(?:deal|agreement)|trilateral\s+statement)\b.*\b(?:agreed|signed|"
@@ -65,7 +67,9 @@ TYPE_CUES: tuple[tuple[str, re.Pattern], ...] = (
                       r"announced|declared|brokered|in\s+force|begins|began|holding)\b",
                       r"\b(?:agreed|signed|reached|brokered|announced|declared)\b.*\b(?:ceasefire|"
                       r"truce|armistice|cessation\s+of\s+hostilities|peace\s+(?:deal|agreement)|"
-                      r"trilateral\s+statement)\b", r"\bagreed\s+to\s+(?:stop|halt|end)\b")),
+                      r"trilateral\s+statement)\b", r"\bagreed\s+to\s+(?:stop|halt|end|suspend)\b",
+                      r"\bdecision\s+to\s+(?:stop|halt|cease|suspend)\b",
+                      r"\bagreement\b[^.]*\bto\s+(?:stop|halt|cease|suspend)\b")),
     ("statement", _rx(r"\bcall(?:ed|s)?\s+(?:for|on|upon)\b", r"\burg(?:ed|es|ing)\b",
                       r"\bcondemn(?:ed|s|ing)?\b", r"\bdemand(?:ed|s)\b",
                       r"\bexpress(?:ed|es)\s+(?:deep\s+|grave\s+|serious\s+)?(?:concern|regret|"
@@ -75,6 +79,19 @@ TYPE_CUES: tuple[tuple[str, re.Pattern], ...] = (
                       r"\bultimatum\b", r"\bannounced\b", r"\bdeclared\b", r"\bsaid\b",
                       r"\breported\b", r"\bstated\b", r"\btold\b")),
 )  # fmt: skip
+TYPE_BY_NAME = dict(TYPE_CUES)
+CAPTURE_CUE = TYPE_BY_NAME["capture"]
+# Fighting that goes with a capture in one sentence: a second event.
+FIGHT_CUE = _rx(
+    r"\bbroke\s+through\b",
+    r"\bfight(?:ing)?\b",
+    r"\bbattles?\b",
+    r"\boffensive\b",
+    r"\bcounter-?attack",
+    r"\bclash(?:es|ed)?\b",
+    r"\bassault\b",
+    r"\bstormed\b",
+)
 # Cues that make a statement on their own; "said" and "reported" only make one when the
 # sentence gives figures (a casualty statement).
 STRONG_STATEMENT = _rx(
@@ -82,7 +99,8 @@ STRONG_STATEMENT = _rx(
     r"\bdemand(?:ed|s)\b", r"\bexpress(?:ed|es)\s+(?:deep\s+|grave\s+|serious\s+)?(?:concern|"
     r"regret|support|condolences)", r"\bwelcom(?:ed|es)\b", r"\brecogni[sz](?:ed|es)\b",
     r"\bappeal(?:ed|s)?\s+(?:to|for)\b", r"\bultimatum\b", r"\bin\s+a\s+(?:joint\s+)?statement\b",
-    r"\bissued\s+a\s+statement\b",
+    r"\bissued\s+a\s+statement\b", r"\bresponsibility\b[^.]*\b(?:rests|lies)\s+with\b",
+    r"\bholds?\b[^.]*\bresponsible\b", r"\bblam(?:es|ed)\b",
 )  # fmt: skip
 # A sentence about fears, chances or what might be is not an event.
 NOT_AN_EVENT = _rx(
@@ -111,6 +129,16 @@ BACK_REFERENCE = _rx(
     r"explosion|blast|assault|bombardment|incident)\b",
     r"\bas\s+a\s+result\b",
 )
+# A statement about an incident ("issued a statement on the shelling of Ganja") is a statement.
+ABOUT_STATEMENT = _rx(
+    r"\b(?:issued|made|released|published)\s+a\s+statement\s+(?:on|about|over|regarding|"
+    r"condemning|denouncing)\b"
+)
+# "was killed there": the place the sentence before named.
+THERE = _rx(
+    r"(?<!\bis\s)(?<!\bwas\s)\bthere\b(?!\s+(?:is|are|was|were|have|has|had|will|"
+    r"would|could|may|might)\b)"
+)
 # What must happen or someone wants: a demand or a plan, not an incident.
 MODAL = _rx(
     r"\bmust\b",
@@ -131,9 +159,10 @@ HABITUAL = _rx(
 )
 # Sentences that only deny what another sentence claims.
 DENIAL = _rx(r"\bden(?:ied|ies|y)\b", r"\brejected\s+(?:the|these|this)\s+(?:claim|report|"
-             r"allegation|accusation)", r"\brefut(?:ed|es)\b", r"\bdismissed\b.*\b(?:claim|"
+             r"allegation|accusation)", r"\brefut(?:e|ed|es)\b", r"\bdismissed\b.*\b(?:claim|"
              r"report|allegation|lie|false|disinformation)", r"\b(?:absolute\s+)?lie\b",
-             r"\bdisinformation\b", r"\bdoes\s+not\s+correspond\s+to\s+reality\b")  # fmt: skip
+             r"\bdisinformation\b", r"\bdoes\s+not\s+correspond\s+to\s+reality\b",
+             r"\bgroundless\b", r"\bfabricat")  # fmt: skip
 
 
 # ---------------------------------------------------------------------------- who speaks
@@ -236,7 +265,8 @@ SPEAKER_BY_CLAIMANT = {s.claimant: s for s in SPEAKERS if s.claimant}
 ATTRIBUTION = _rx(
     r"\baccording\s+to\b",
     r"\b(?:said|says|reported|reports|claimed|claims|announced|stated|"
-    r"told|informed|added|noted|insisted|alleged|accused|blamed|confirmed|wrote|tweeted)\b",
+    r"told|informed|added|noted|insisted|alleged|accused|blamed|confirmed|wrote|tweeted|"
+    r"stressed|urged|condemned|warned|called|expressed)\b",
     r"\bcited\b",
     r"\bciting\b",
     r"\bstatement\b",
