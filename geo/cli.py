@@ -367,6 +367,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
 
 def _cmd_extract(args: argparse.Namespace) -> int:
     from geo.extract import extract_report, to_csv
+    from geo.schema import POINTLESS_TYPES
 
     if args.path == "-":
         data, name = sys.stdin.buffer.read(), "stdin"
@@ -391,6 +392,13 @@ def _cmd_extract(args: argparse.Namespace) -> int:
         sys.stdout.write(to_csv(frame))
     if frame.empty:
         print("no candidate events found in this report", file=sys.stderr)
+    unplaced = int((frame["location"].eq("") & ~frame["event_type"].isin(POINTLESS_TYPES)).sum())
+    if unplaced:
+        print(
+            f"{unplaced} candidate(s) have no place (the report names none): add one before "
+            "importing, or nkmap ingest will refuse them",
+            file=sys.stderr,
+        )
     return 0
 
 

@@ -56,6 +56,7 @@ from geo.extract.lexicon import (
 )
 from geo.extract.places import ISO3, REGIONS, Mention, find_places, region_point, settle
 from geo.extract.text import Sentence, report_text, sentences
+from geo.places.gazetteer import region_tier
 from geo.schema import COLUMN_NAMES, POINTLESS_TYPES
 
 __all__ = [
@@ -253,15 +254,38 @@ def _people(sentence: str) -> list[str]:
 
 
 def _region_context(mentions: list[Mention]) -> Mention | None:
-    """The report's region: the one it names most (Nagorno-Karabakh first on a tie)."""
+    """The report's region: the one it names most (Nagorno-Karabakh first on a tie), else the
+    one its towns lie in (Nagorno-Karabakh and the districts around it, or the Armenian
+    province nearest the towns), else None: a report that names no place at all."""
     regions = [m for m in mentions if m.precision == 3]
-    if not regions:
+    if regions:
+        counts: dict[str, int] = {}
+        for m in regions:
+            counts[m.name] = counts.get(m.name, 0) + 1
+        label = max(counts, key=lambda k: (counts[k], k == "Nagorno-Karabakh"))
+        return next(m for m in regions if m.name == label)
+    towns = [m for m in mentions if m.precision < 3]
+    if not towns:
         return None
-    counts: dict[str, int] = {}
-    for m in regions:
-        counts[m.name] = counts.get(m.name, 0) + 1
-    label = max(counts, key=lambda k: (counts[k], k == "Nagorno-Karabakh"))
-    return next(m for m in regions if m.name == label)
+    karabakh = [
+        m for m in towns if m.country == "AZ" and region_tier(m.latitude, m.longitude, "AZ") == 0
+    ]
+    armenian = [m for m in towns if m.country == "AM"]
+    if len(karabakh) >= len(armenian) and karabakh:
+        chosen = REGIONS[0]
+        first = karabakh[0]
+    elif armenian:
+        first = armenian[0]
+        provinces = [r for r in REGIONS if r.country == "AM"]
+        chosen = min(provinces, key=lambda r: _km_between(region_point(r), first))
+    else:
+        return None
+    lat, lon = region_point(chosen)
+    return Mention(chosen.label, first.start, first.end, lat, lon, 3, chosen.country, None)
+
+
+def _km_between(point: tuple[float, float], m: Mention) -> float:
+    return (point[0] - m.latitude) ** 2 + (point[1] - m.longitude) ** 2
 
 
 def extract(
@@ -431,7 +455,7 @@ def _candidates_of(
             events.append(_Candidate(dict(row), sentence, confidence + 0.1))
         elif region is not None:
             events.append(_Candidate({**row, **_place_cells(region)}, sentence, confidence - 0.15))
-        else:
+        else:  # no place anywhere in the report: the reviewer adds one (never a country's)
             events.append(_Candidate(dict(row), sentence, confidence - 0.25))
     for c in events:
         c.explicit = explicit
@@ -628,6 +652,8 @@ def _frame(found: list[_Candidate], published: dt.date) -> pd.DataFrame:
             notes.append("The place name is ambiguous: check the point.")
         if c.row.get("geo_precision") == 3:
             notes.append("No place in the sentence: placed at the region's centre.")
+        elif not c.row.get("location") and c.row["event_type"] not in POINTLESS_TYPES:
+            notes.append("No place named in the report: add one before importing.")
         notes += c.denials
         row["notes"] = " ".join(notes)
         row["event_id"] = _event_id(row)
