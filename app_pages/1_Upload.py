@@ -1,5 +1,6 @@
 """Upload page (editors only): a dry run of a CSV of events (nothing is written), its import
-as one batch, and the history of batches with Undo.
+as one batch, events found in a pasted report (reviewed, then imported the same way), and the
+history of batches with Undo.
 
 Thin page: read widgets, call geo, draw. Uploaded text is drawn as data (st.text, st.code,
 data grids), never as Markdown; per-session state lives in st.session_state only."""
@@ -17,9 +18,13 @@ st.title("Upload events")
 settings = get_settings()
 identity = ui.require_role(settings, "editor")
 store = open_store(settings.db_path)
-upload_tab, history_tab = st.tabs(["Import a file", "Import history and undo"])
-with history_tab:  # drawn first: the import flow below may stop the script
+upload_tab, report_tab, history_tab = st.tabs(
+    ["Import a file", "From a report", "Import history and undo"]
+)
+with history_tab:  # drawn first: the file import flow below may stop the script
     ui.import_history(settings, identity)
+with report_tab:  # a report -> reviewed candidate events -> the same dry run and import
+    ui.report_tab(settings, identity, store)
 with upload_tab:
     st.caption("Check a file first: nothing is written until you press Import.")
     file = st.file_uploader("Events file (CSV)", type=["csv", "txt", "tsv"], help=up.UPLOAD_HELP)

@@ -14,7 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from geo import auth
-from geo.errors import AuthError, StoreError
+from geo.errors import AuthError, InputError, StoreError
 from geo.layers import LAYER_TITLES
 from geo.map.build import reuse_compiled_templates
 from geo.map.events import EventPayload, event_payload, is_published, publish
@@ -586,6 +586,7 @@ def import_history(settings: Settings, identity: auth.Identity) -> None:
                 problem("Nothing was undone.", exc)
             else:
                 st.session_state.pop("upload_done", None)  # "now on the map" no longer holds
+                st.session_state.pop(f"{REPORT}upload_done", None)
                 st.session_state["_undo_done"] = (
                     f"Batch {choice} undone (recorded as batch {undo.id}): {undo.removed} "
                     f"events removed, {undo.updated or 0} restored, {undo.inserted or 0} "
@@ -713,15 +714,16 @@ def events_table(settings: Settings, view: View, total: int) -> None:
 # ------------------------------------------------------------------------ upload page sections
 
 
-def upload_dry_run(data: bytes, name: str, store, **options):
+def upload_dry_run(data: bytes, name: str, store, *, slot: str = "upload_plan", **options):
     """The plan of an upload (or the InputError refusing the file), with a progress bar;
-    recomputed only when the file, an option or the store changes (one per session)."""
+    recomputed only when the file, an option or the store changes (one per session and
+    `slot`: each tab of the Upload page keeps its own)."""
     from geo import ingest
     from geo.errors import InputError
     from geo.ingest import report as up
 
     key = up.plan_key(data, name=name, version=store.version(), **options)
-    cached = st.session_state.get("upload_plan")
+    cached = st.session_state.get(slot)
     if cached is None or cached[0] != key:
         bar = st.progress(0.0, text="Checking rows and placing them on the map…")
         try:
@@ -731,7 +733,7 @@ def upload_dry_run(data: bytes, name: str, store, **options):
         except InputError as exc:
             plan = exc
         bar.empty()
-        cached = st.session_state["upload_plan"] = (key, plan)
+        cached = st.session_state[slot] = (key, plan)
     return cached[1]
 
 
@@ -802,9 +804,12 @@ def upload_report(plan, file_name: str) -> None:
         )
 
 
-def upload_import(plan, store, identity: auth.Identity, fkey: str, done: bool) -> None:
+def upload_import(
+    plan, store, identity: auth.Identity, fkey: str, done: bool, prefix: str = ""
+) -> None:
     """Strict mode and the import button; a successful import is remembered for the file
-    (with the map's permalink to the imported events) and the page reruns."""
+    (with the map's permalink to the imported events) and the page reruns. `prefix` keeps a
+    second flow's widgets and state apart (the "From a report" tab: "report-")."""
     from geo import ingest
     from geo.errors import InputError
     from geo.ingest import report as up
@@ -815,9 +820,13 @@ def upload_import(plan, store, identity: auth.Identity, fkey: str, done: bool) -
             st.error("No valid rows: nothing can be imported.")
         st.text(why_not)
     strict = st.checkbox(
-        "Strict: all or nothing", help="Import nothing if any row is rejected.", key="strict"
+        "Strict: all or nothing",
+        help="Import nothing if any row is rejected.",
+        key=f"{prefix}strict",
     )
-    if st.button(up.import_label(plan), type="primary", disabled=why_not is not None, key="import"):
+    if st.button(
+        up.import_label(plan), type="primary", disabled=why_not is not None, key=f"{prefix}import"
+    ):
         try:
             result = ingest.apply_plan(plan, store, strict=strict, user=identity.label)
         except (InputError, StoreError) as exc:
@@ -826,5 +835,210 @@ def upload_import(plan, store, identity: auth.Identity, fkey: str, done: bool) -
             view = up.imported_view(plan)
             if view is not None:  # the map opens on the imported events (same tab, same session)
                 st.session_state["_view"] = view
-            st.session_state["upload_done"] = (fkey, result.inserted, result.updated, view)
+            st.session_state[f"{prefix}upload_done"] = (fkey, result.inserted, result.updated, view)
             st.rerun()
+
+
+# ------------------------------------------------------------ upload page: from a report
+
+REPORT = "report-"  # the "From a report" tab's widget keys and state
+PASTE, UPLOAD = "Paste the text", "Upload a file"
+REPORT_HELP = (
+    "A news story, ministry communiqué or prosecutor's statement, in English: plain text or "
+    "an HTML page. Candidate events are read from it offline (geo.extract): check each one "
+    "against its highlighted sentence before importing."
+)
+
+
+def _report_columns(published: dt.date) -> dict[str, object]:
+    """How the candidates' table shows and checks its columns (every native column stays)."""
+    from geo.schema import GEO_PRECISION, TIME_PRECISION, VERIFICATION
+
+    cc = st.column_config
+    types_help = "; ".join(f"{code}: {label}" for code, label in EVENT_TYPES.items())
+    return {
+        "event_date": cc.DateColumn(
+            "event_date", format="YYYY-MM-DD", required=True, max_value=published
+        ),
+        "date_end": cc.DateColumn(
+            "date_end", format="YYYY-MM-DD", max_value=published, help="Blank = one day"
+        ),
+        "event_type": cc.SelectboxColumn(
+            "event_type", options=list(EVENT_TYPES), required=True, help=types_help
+        ),
+        "latitude": cc.NumberColumn("latitude", min_value=-90, max_value=90, format="%.4f"),
+        "longitude": cc.NumberColumn("longitude", min_value=-180, max_value=180, format="%.4f"),
+        "geo_precision": cc.SelectboxColumn(
+            "geo_precision", options=list(GEO_PRECISION), help=str(GEO_PRECISION)
+        ),
+        "time_precision": cc.SelectboxColumn(
+            "time_precision", options=list(TIME_PRECISION), help=str(TIME_PRECISION)
+        ),
+        "fatalities": cc.NumberColumn(
+            "fatalities", min_value=0, step=1, format="%d", help="Blank = unknown (not 0)"
+        ),
+        "side": cc.SelectboxColumn("side", options=list(SIDES)),
+        "verification": cc.SelectboxColumn("verification", options=list(VERIFICATION)),
+        "confidence": cc.NumberColumn(
+            "confidence", format="%.2f", disabled=True, help="The extractor's score, 0 to 1"
+        ),
+        "notes": cc.TextColumn("notes", width="large"),
+    }
+
+
+def _report_inputs() -> tuple[bytes | str, str, dt.date | None, str, str]:
+    """The report (pasted text, or an uploaded file's bytes), its name, and its publication
+    date, source and URL as typed."""
+    text_col, details = st.columns([3, 2])
+    how = text_col.radio(
+        "The report", [PASTE, UPLOAD], horizontal=True, key=f"{REPORT}how", help=REPORT_HELP
+    )
+    if how == UPLOAD:
+        file = text_col.file_uploader(
+            "Report file (.txt, .html)", type=["txt", "html", "htm"], key=f"{REPORT}file"
+        )
+        data, name = (file.getvalue(), file.name) if file is not None else ("", "report")
+    else:
+        data, name = text_col.text_area(
+            "Report text", key=f"{REPORT}text", height=220, max_chars=200_000,
+            placeholder="Paste the report here.",
+        ), "report"  # fmt: skip
+    published = details.date_input(
+        "Publication date (required)",
+        value=None,
+        min_value=dt.date(1988, 1, 1),
+        max_value=dt.date.today(),
+        format="YYYY-MM-DD",
+        key=f"{REPORT}published",
+        help='Dates in the report ("on Sunday", "last week") are read from this day.',
+    )
+    source = details.text_input("Source (publisher)", key=f"{REPORT}source", max_chars=200)
+    url = details.text_input(
+        "URL of the report", key=f"{REPORT}url", max_chars=2000, placeholder="https://…"
+    )
+    return data, name, published, source, url
+
+
+def _find_events(data, name: str, published, source: str, url: str, key: str) -> None:
+    """Read the report's candidates into the session (under its key), or say why not."""
+    from geo.extract import extract_report, source_label
+    from geo.ingest import report as up
+
+    st.session_state.pop(f"_{REPORT}found", None)  # a failed read leaves nothing to import
+    if not data.strip():
+        st.error("Paste a report or upload its file first.")
+        return
+    if published is None:
+        st.error("Pick the report's publication date: its dates are read from that day.")
+        return
+    try:
+        found = extract_report(data, published, source=source, url=url, name=name)
+    except InputError as exc:
+        problem("This report cannot be read.", up.plain_message(exc))
+        return
+    batch = "report: " + source_label(found.published, source, url, name)
+    st.session_state[f"_{REPORT}found"] = (key, found, batch)
+
+
+def _report_map(settings: Settings, events: pd.DataFrame, published: dt.date, key: str) -> None:
+    """The candidates with coordinates on the offline map (the Map page's builder)."""
+    from streamlit_folium import st_folium
+
+    from geo.map.build import build_map
+    from geo.region import fit_extent
+
+    if events.empty:
+        st.caption("No candidate has coordinates: nothing to show on the map.")
+        return
+    ends = events["date_end"].fillna(events["event_date"])
+    start = events["event_date"].min().date()
+    day = max(published, ends.max().date())
+    centre, zoom = fit_extent(events["latitude"].tolist(), events["longitude"].tolist(), 640, 400)
+    m = build_map(
+        day,
+        layers=("countries", "water", "roads", "nkao", "places"),
+        start=start if start < day else day - dt.timedelta(days=1),
+        events=events,
+        settings=settings,
+        center=centre,
+        zoom=min(zoom, 9),
+    )
+    st_folium(
+        m, height=400, use_container_width=True, returned_objects=[], key=f"{REPORT}map-{key}"
+    )
+
+
+def report_tab(settings: Settings, identity: auth.Identity, store) -> None:
+    """The Upload page's "From a report" tab: a report (pasted or a file) and its date,
+    source and URL -> candidate events in an editable table, beside the report's text with each
+    candidate's sentence highlighted and numbered, and on a map; then the dry run and the import
+    of the reviewed rows as a native CSV, one undoable batch (the file upload's own path)."""
+    from geo.extract import review
+    from geo.ingest import report as up
+
+    st.caption(
+        "Paste a report and find its events; drop or fix rows, check, then import. Nothing is "
+        "written until you press Import."
+    )
+    data, name, published, source, url = _report_inputs()
+    key = review.report_key(data, published, source.strip(), url.strip())
+    if st.button("Find events", type="primary", key=f"{REPORT}find"):
+        _find_events(data, name, published, source.strip(), url.strip(), key)
+    found = st.session_state.get(f"_{REPORT}found")
+    if found is None:
+        st.info("Paste a report (or upload it), set its publication date, and press Find events.")
+        return
+    key, extraction, batch = found
+    if key != review.report_key(data, published, source.strip(), url.strip()):
+        st.warning(
+            "The report or its details changed since you pressed Find events: the candidates "
+            "below are the earlier report's. Press Find events to read the new one."
+        )
+    done = st.session_state.get(f"{REPORT}upload_done") or (None, 0, 0, None)
+    if done[0] == key:
+        st.success(
+            f"Imported {done[1]} new and {done[2]} updated events: they are on the map now, and "
+            "the batch is in Import history and undo."
+        )
+        if done[3]:
+            st.page_link("app_pages/0_Map.py", label="Open the map", icon=":material/map:",
+                          query_params=done[3].to_query())  # fmt: skip
+    if extraction.candidates.empty:
+        st.warning("No candidate events were found in this report.")
+        return
+    st.subheader(f"Candidate events ({len(extraction)})")
+    table, text = st.columns([3, 2])
+    with table:
+        st.caption(
+            "One row per candidate; # is its number on the highlighted sentence. Fix cells in "
+            "place; select rows and press the bin (or Delete) to drop them."
+        )
+        edited = st.data_editor(
+            review.review_frame(extraction.candidates),
+            key=f"{REPORT}edit-{key}",
+            num_rows="delete",
+            hide_index=False,
+            column_order=review.SHOWN_COLUMNS,
+            column_config=_report_columns(extraction.published),
+            disabled=list(review.READ_ONLY_COLUMNS),
+            width="stretch",
+        )
+        st.caption("Map preview: the candidates with coordinates")
+        _report_map(settings, review.preview_events(edited), extraction.published, key)
+    with text:
+        st.caption(
+            f"The report ({len(extraction.text):,} characters), its events' sentences marked"
+        )
+        st.html(review.highlight_html(extraction.text, review.evidence_spans(edited)))
+    if st.button("Check", key=f"{REPORT}check", help="A dry run: nothing is written."):
+        st.session_state[f"_{REPORT}checked"] = key
+    if st.session_state.get(f"_{REPORT}checked") != key:
+        st.caption("Check the reviewed rows (a dry run, as for a file) before importing them.")
+        return
+    data = review.review_csv(edited)
+    plan = upload_dry_run(data, batch, store, slot=f"_{REPORT}plan", fmt="native")
+    if isinstance(plan, InputError):
+        problem("These rows cannot be imported.", up.plain_message(plan))
+        return
+    upload_report(plan, batch)
+    upload_import(plan, store, identity, key, done=done[0] == key, prefix=REPORT)

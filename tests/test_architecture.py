@@ -28,7 +28,16 @@ CORE = {
     "proximity",
     "export",
 }
-LEVEL = {"store": 1, "places": 2, "ingest": 3, "extract": 3, "map": 4, "briefing": 5, "ui": 6, "cli": 6}
+LEVEL = {
+    "store": 1,
+    "places": 2,
+    "ingest": 3,
+    "extract": 3,
+    "map": 4,
+    "briefing": 5,
+    "ui": 6,
+    "cli": 6,
+}
 
 
 def _unit(module: str) -> str:

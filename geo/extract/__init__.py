@@ -356,7 +356,9 @@ def extract(
             kind = None
         if dates.span is not None:
             span, explicit = dates.span, True
-            if span.anchor is not None:
+            # The day later sentences belong to: an incident's or a dateline's; a statement's
+            # only at the start ("Referring to the statement of Oct. 1" dates no fighting).
+            if span.anchor is not None and (kind not in POINTLESS_TYPES or anchor is None):
                 anchor, anchor_span = span.anchor, span
         elif anchor_span is not None:
             span, explicit = anchor_span, False  # the date the report last gave

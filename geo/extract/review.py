@@ -42,7 +42,7 @@ INDEX_NAME = "#"  # the row number, shown in the table and on the highlighted se
 HIGHLIGHT_CSS = (
     "<style>"
     ".nk-report{white-space:pre-wrap;overflow-wrap:anywhere;font-size:0.9rem;"
-    "line-height:1.6;max-height:34rem;overflow-y:auto;padding:0.75rem 0.9rem;"
+    "line-height:1.6;max-height:40rem;overflow-y:auto;padding:0.75rem 0.9rem;"
     "border:1px solid rgba(128,128,128,0.35);border-radius:0.5rem}"
     ".nk-report mark{background:#ffe58a;color:#1a1a1a;padding:0.05rem 0.15rem;"
     "border-radius:0.2rem;box-decoration-break:clone;-webkit-box-decoration-break:clone}"

@@ -9,6 +9,7 @@ import json
 from pathlib import Path
 
 import pytest
+from hostile import EVALUATED, PAYLOADS
 
 from geo.cli import main
 from geo.errors import InputError
@@ -19,7 +20,6 @@ from geo.extract.text import sentences
 from geo.ingest import apply_plan, plan_import
 from geo.schema import COLUMN_NAMES
 from geo.store import SQLiteStore
-from hostile import EVALUATED, PAYLOADS
 
 REPO = Path(__file__).resolve().parents[2]
 SEED = REPO.parent / "shared" / "seed-article.txt"
@@ -168,7 +168,11 @@ def test_claimant_type_and_the_dead_as_stated():
 
 def test_a_range_of_dead_and_no_number_at_all():
     (ranged,) = _rows("Between 12 to 15 soldiers were killed in clashes near Talish.", SEED_DAY)
-    assert (ranged["fatalities_low"], ranged["fatalities_high"], ranged["fatalities"]) == (12, 15, 12)
+    assert (ranged["fatalities_low"], ranged["fatalities_high"], ranged["fatalities"]) == (
+        12,
+        15,
+        12,
+    )
     (unknown,) = _rows("Several people were killed when a rocket hit Ganja.", SEED_DAY)
     assert unknown["fatalities"] in ("", None)  # unknown, not 0
     (wounded,) = _rows("Drones struck Barda and 13 people were wounded.", SEED_DAY)
@@ -201,7 +205,9 @@ def test_html_reports_are_read_as_text_and_offsets_index_the_text():
 
 
 def test_sentences_keep_offsets_and_join_hard_wrapped_lines():
-    text = "BAKU, Sept. 29\nArmenian forces shelled the\ntown of Tartar on Oct. 1.\n\nNext paragraph."
+    text = (
+        "BAKU, Sept. 29\nArmenian forces shelled the\ntown of Tartar on Oct. 1.\n\nNext paragraph."
+    )
     found = sentences(text)
     assert [s.paragraph for s in found] == [0, 0, 1]
     assert found[1].text == "Armenian forces shelled the town of Tartar on Oct. 1."

@@ -393,6 +393,9 @@
     _draw: function () {
       var map = this._map, c = this._canvas;
       if (!map || !c || !this.loaded) { return; }
+      // A map in a hidden tab or a collapsed frame has no pixels to draw into; it draws when
+      // Leaflet resizes it into view.
+      if (!c.width || !c.height) { return; }
       // A draw now covers a scheduled one (a period change, then a fit that redraws at once:
       // at 100,000 points the second draw cost 0.2 s of the page's main thread).
       if (this._pending) { L.Util.cancelAnimFrame(this._pending); this._pending = null; }
