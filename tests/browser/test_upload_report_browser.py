@@ -72,6 +72,12 @@ def test_paste_a_report_find_events_and_import(
     n = int(new.inner_text())
     tab.get_by_role("button", name=f"Import {n} events").click()
     expect(tab.get_by_text(re.compile("Imported .* new"))).to_be_visible(timeout=SLOW)
+    # After the import's rerun the review is still there, map preview included.
+    after = tab.locator("iframe").first.content_frame
+    expect(after.locator(".leaflet-container")).to_be_visible(timeout=60_000)
+    expect(after.locator(".leaflet-container")).to_have_attribute(
+        "data-nk-events-draws", re.compile(r"^[1-9]"), timeout=60_000
+    )
     save_screenshot(page, "upload-report-imported")
 
     from geo.store import open_store
