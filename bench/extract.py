@@ -25,6 +25,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from geopy.distance import great_circle
+
 REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:  # bench/ is a folder of the repo, not an installed package
     sys.path.insert(0, str(REPO))
@@ -135,10 +137,8 @@ def load_gold(folder: Path = EVAL) -> dict[str, list[dict]]:
 
 
 def _km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 6371.0 * 2 * math.asin(math.sqrt(h))
+    """Great-circle distance in km (geopy)."""
+    return great_circle((lat1, lon1), (lat2, lon2)).km
 
 
 def _number(value) -> float | None:

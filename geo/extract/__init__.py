@@ -1,6 +1,6 @@
 """From a report to candidate events: dated, placed, attributed rows of the native schema.
 
-    result = extract(text, published=date(2020, 10, 5), source="Anadolu Agency")
+    result = extract(text, published=date(2020, 10, 5), source="Example Wire")
     result.candidates  # pandas DataFrame: the native columns + evidence_start/end, confidence
 
 Read sentence by sentence (docs/decisions/0006-report-to-events.md):
@@ -44,12 +44,14 @@ from geo.extract.lexicon import (
     FIGHT_CUE,
     FORCES,
     HABITUAL,
+    KNOWN_PEOPLE,
     MODAL,
     NO_DEATHS,
     NOT_AN_EVENT,
     SPEAKERS,
     STRONG_STATEMENT,
     THERE,
+    TITLE_WORDS,
     TYPE_CUES,
     Speaker,
     number,
@@ -239,18 +241,27 @@ def _fatalities(sentence: str) -> dict:
 
 
 def _people(sentence: str) -> list[str]:
-    """Named officials in a statement: "Foreign Minister Sergei Lavrov" -> "Sergei Lavrov"."""
+    """Named officials in a statement: "Foreign Minister Sergei Lavrov" -> "Sergei Lavrov";
+    a name the lexicon knows is found without its title ("..., Jean-Yves Le Drian and ...")."""
     title = (
         r"(?i:minister|secretary\s+of\s+state|secretary|president|spokes(?:man|woman|person)|"
         r"ombudsman|aide|chairman|envoy|representative|ambassador)"
     )
     name = r"((?:[A-Z][\w’'\-]+)(?:\s+(?:[A-Z][\w’'\-]+|de|le|von|van)){1,3})"
-    found = []
+    found: list[tuple[int, str]] = []
     for m in re.finditer(rf"\b{title}\s+{name}", sentence):
-        person = m.group(1)
-        if person[0].isupper() and person not in found:
-            found.append(person)
-    return found
+        found.append((m.start(1), m.group(1)))
+    for m in KNOWN_PEOPLE.finditer(sentence):
+        words = m.group(0).split()
+        while words and words[0].casefold() in TITLE_WORDS:
+            words.pop(0)
+        if len(words) >= 2:
+            found.append((m.end() - len(" ".join(words)), " ".join(words)))
+    out: list[str] = []
+    for _, person in sorted(found):
+        if not any(person in p or p in person for p in out):
+            out.append(person)
+    return out
 
 
 def _region_context(mentions: list[Mention]) -> Mention | None:
@@ -356,9 +367,12 @@ def extract(
             kind = None
         if dates.span is not None:
             span, explicit = dates.span, True
-            # The day later sentences belong to: an incident's or a dateline's; a statement's
-            # only at the start ("Referring to the statement of Oct. 1" dates no fighting).
-            if span.anchor is not None and (kind not in POINTLESS_TYPES or anchor is None):
+            # The day later sentences belong to: an incident's or a dateline's; any other
+            # sentence's only at the start ("Recalling what was said on Oct. 1" dates no
+            # fighting).
+            dateline = kind is None and len(sentence.text) < 60
+            incident = kind is not None and kind not in POINTLESS_TYPES
+            if span.anchor is not None and (incident or dateline or anchor is None):
                 anchor, anchor_span = span.anchor, span
         elif anchor_span is not None:
             span, explicit = anchor_span, False  # the date the report last gave

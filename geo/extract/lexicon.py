@@ -95,7 +95,7 @@ FIGHT_CUE = _rx(
 # Cues that make a statement on their own; "said" and "reported" only make one when the
 # sentence gives figures (a casualty statement).
 STRONG_STATEMENT = _rx(
-    r"\bcall(?:ed|s)?\s+(?:for|on|upon)\b", r"\burg(?:ed|es|ing)\b", r"\bcondemn",
+    r"\bcall(?:ed|s)?\s+(?:for|on|upon)\b", r"\burg(?:e|ed|es|ing)\b", r"\bcondemn",
     r"\bdemand(?:ed|s)\b", r"\bexpress(?:ed|es)\s+(?:deep\s+|grave\s+|serious\s+)?(?:concern|"
     r"regret|support|condolences)", r"\bwelcom(?:ed|es)\b", r"\brecogni[sz](?:ed|es)\b",
     r"\bappeal(?:ed|s)?\s+(?:to|for)\b", r"\bultimatum\b", r"\bin\s+a\s+(?:joint\s+)?statement\b",
@@ -260,6 +260,54 @@ SPEAKERS: tuple[Speaker, ...] = (
     _speaker("", "international", "Iran", r"\btehran\s+said", r"\biranian\s+foreign\s+ministry\b"),
 )  # fmt: skip
 SPEAKER_BY_CLAIMANT = {s.claimant: s for s in SPEAKERS if s.claimant}
+
+# Officials the reports quote most, by surname: found with the words before them ("Foreign
+# Minister Sergei Lavrov" -> "Sergei Lavrov") for a statement's actor1.
+_SURNAMES = (
+    "Lavrov|Le Drian|Pompeo|Blinken|Guterres|Putin|Peskov|Zakharova|Erdogan|Erdoğan|Cavusoglu|"
+    "Çavuşoğlu|Macron|Borrell|Michel|Aliyev|Pashinyan|Mirzoyan|Bayramov|Mnatsakanyan|"
+    "Mnatsakanian|Hajiyev|Harutyunyan|Hovhannisyan|Stepanyan|Eyvazov|Dargahli|Hasanov|Tonoyan|"
+    "Sargsyan|Sarkissian|Beglaryan|Vardanyan|Shahramanyan|Ohanyan|Dujarric|Shoigu|Biden|Obama|"
+    "Kerry|Tillerson|Abdullayeva|Naghdalyan|Tatoyan|Babayan"
+)
+KNOWN_PEOPLE = re.compile(rf"(?:[A-Z][\w’'\-]+\s+){{0,4}}(?:{_SURNAMES})\b")
+TITLE_WORDS = frozenset(
+    [
+        "us",
+        "u.s.",
+        "uk",
+        "un",
+        "eu",
+        "russian",
+        "french",
+        "turkish",
+        "armenian",
+        "azerbaijani",
+        "foreign",
+        "defence",
+        "defense",
+        "prime",
+        "minister",
+        "ministers",
+        "secretary",
+        "state",
+        "president",
+        "presidential",
+        "general",
+        "deputy",
+        "spokesman",
+        "spokeswoman",
+        "chief",
+        "head",
+        "of",
+        "the",
+        "colonel",
+        "lieutenant",
+        "major",
+        "ombudsman",
+        "aide",
+    ]
+)
 
 # Attribution: the speaker is the one these words point at in the sentence.
 ATTRIBUTION = _rx(

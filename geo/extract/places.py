@@ -20,10 +20,11 @@ no context it keeps the gazetteer's best, and the candidate says it is ambiguous
 from __future__ import annotations
 
 import json
-import math
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+
+from geopy.distance import great_circle
 
 from geo.extract.lexicon import NOT_PLACES
 from geo.places.gazetteer import Place, Resolution, resolve
@@ -205,10 +206,8 @@ def find_places(sentence: str) -> list[Mention]:
 
 
 def _km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 6371.0 * 2 * math.asin(math.sqrt(h))
+    """Great-circle distance in km (geopy)."""
+    return great_circle((lat1, lon1), (lat2, lon2)).km
 
 
 def settle(mentions: list[Mention], context: list[Mention]) -> list[Mention]:

@@ -15,7 +15,7 @@ from .conftest import REPO_ROOT, PageLog, save_screenshot, sign_in
 
 pytestmark = pytest.mark.browser
 
-SEED = (REPO_ROOT.parent / "shared" / "seed-article.txt").read_text(encoding="utf-8")
+SEED = (REPO_ROOT / "tests" / "extract" / "seed_report.txt").read_text(encoding="utf-8")
 SOURCE = "Browser report wire"
 SLOW = 120_000  # the first dry run loads the offline gazetteer
 SCREENSHOT = Path("/tmp/upload-report.png")
@@ -48,7 +48,7 @@ def test_paste_a_report_find_events_and_import(
     assert marks.count() >= 3
     expect(marks.first.locator(".nk-n")).to_have_text("1")
     expect(marks.filter(has_text="erupted on September 27")).to_have_count(1)
-    expect(tab.locator(".nk-report")).to_contain_text("pipelines carry Azeri oil")
+    expect(tab.locator(".nk-report")).to_contain_text("pipelines carry Azerbaijani oil")
     # The candidates' table (a canvas grid, mirrored in an accessible one) and the map preview.
     grid = tab.get_by_test_id("stDataFrame").first
     expect(grid).to_be_visible()

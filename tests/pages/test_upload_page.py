@@ -13,6 +13,7 @@ import geo.ingest
 from geo import auth
 from geo.ingest import report as up
 from geo.store import open_store
+from tests.pages.conftest import EDITOR, VIEWER
 
 REPO = Path(__file__).resolve().parents[2]
 APP = str(REPO / "app.py")
@@ -20,22 +21,11 @@ PAGE = "app_pages/1_Upload.py"
 TIMEOUT = 120  # the first geocode loads the offline gazetteer
 
 HEADER = "event_id,event_date,event_type,location,source,notes\n"
-EDITOR, VIEWER = "edith", "vic"
+
 GOOD_AND_BAD = (
     HEADER + "up-test-goris,2020-10-03,shelling,Goris,Test wire 2020-10-03,new place\n"
     "up-test-bad,2020-13-45,shelling,Goris,Test wire,impossible date\n"
 ).encode()
-
-
-@pytest.fixture
-def db(tmp_path, monkeypatch) -> Path:
-    # AppTest runs the page in this process: the page reads NKMAP_DB from the environment.
-    path = tmp_path / "events.sqlite"
-    monkeypatch.setenv("NKMAP_DB", str(path))
-    store = open_store(path)
-    auth.add_user(store, EDITOR, "editor", "a long test password", created_by="test")
-    auth.add_user(store, VIEWER, "viewer", "a long test password", created_by="test")
-    return path
 
 
 def signed_in(at: AppTest, name: str = EDITOR, role: str = "editor") -> AppTest:
