@@ -288,14 +288,15 @@ def _region_context(mentions: list[Mention]) -> Mention | None:
     elif armenian:
         first = armenian[0]
         provinces = [r for r in REGIONS if r.country == "AM"]
-        chosen = min(provinces, key=lambda r: _km_between(region_point(r), first))
+        chosen = min(provinces, key=lambda r: _squared_degrees(region_point(r), first))
     else:
         return None
     lat, lon = region_point(chosen)
     return Mention(chosen.label, first.start, first.end, lat, lon, 3, chosen.country, None)
 
 
-def _km_between(point: tuple[float, float], m: Mention) -> float:
+def _squared_degrees(point: tuple[float, float], m: Mention) -> float:
+    """Enough to tell which of a few provinces' centres a town is nearest."""
     return (point[0] - m.latitude) ** 2 + (point[1] - m.longitude) ** 2
 
 
@@ -379,8 +380,8 @@ def extract(
         else:
             span, explicit = DateSpan(published, None, 1, False), False
         towns = [m for m in mentions if m.precision < 3]
-        told = kind is None or kind == "statement" or BACK_REFERENCE.search(sentence.text)
-        follow_up = told and deaths and not towns and not explicit
+        retells = kind is None or kind == "statement" or BACK_REFERENCE.search(sentence.text)
+        follow_up = retells and deaths and not towns and not explicit
         if (
             follow_up
             and len(last_events) == 1
@@ -390,7 +391,6 @@ def extract(
             continue
         if kind is None and deaths and speaker is not None:
             kind = "statement"  # a casualty statement
-
         if kind is None:
             continue
         who = speaker or paragraph_speaker or report_speaker
