@@ -25,8 +25,6 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from geopy.distance import great_circle
-
 REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:  # bench/ is a folder of the repo, not an installed package
     sys.path.insert(0, str(REPO))
@@ -137,8 +135,9 @@ def load_gold(folder: Path = EVAL) -> dict[str, list[dict]]:
 
 
 def _km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Great-circle distance in km (geopy)."""
-    return great_circle((lat1, lon1), (lat2, lon2)).km
+    from geo.ingest.rules import distance_km
+
+    return float(distance_km(lat1, lon1, lat2, lon2))
 
 
 def _number(value) -> float | None:

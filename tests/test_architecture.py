@@ -32,7 +32,7 @@ LEVEL = {
     "store": 1,
     "places": 2,
     "ingest": 3,
-    "extract": 3,
+    "extract": 4,
     "map": 4,
     "briefing": 5,
     "ui": 6,

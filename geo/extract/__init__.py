@@ -6,7 +6,7 @@
 Read sentence by sentence (docs/decisions/0006-report-to-events.md):
 
 1. the sentence's date (geo.extract.dates: dateparser for calendar dates, rules for weekdays,
-   "overnight", "since ..."), else the date the paragraph last gave, else publication day;
+   "overnight", "since ..."), else the date the report last gave, else publication day;
 2. its event type from cue words (geo.extract.lexicon.TYPE_CUES); background, fears and
    forecasts, and denials, are not events (a denial is kept in the notes of the events it
    denies);
@@ -32,6 +32,7 @@ from urllib.parse import urlsplit
 import pandas as pd
 
 from geo.errors import InputError
+from geo.export import neutralise
 from geo.extract.dates import DateSpan, read_dates
 from geo.extract.lexicon import (
     ABOUT_STATEMENT,
@@ -58,8 +59,9 @@ from geo.extract.lexicon import (
 )
 from geo.extract.places import ISO3, REGIONS, Mention, find_places, region_point, settle
 from geo.extract.text import Sentence, report_text, sentences
+from geo.ingest import rules
 from geo.places.gazetteer import region_tier
-from geo.schema import COLUMN_NAMES, POINTLESS_TYPES
+from geo.schema import BY_NAME, COLUMN_NAMES, POINTLESS_TYPES, Kind
 
 __all__ = [
     "EXTRA_COLUMNS",
@@ -135,15 +137,15 @@ def parse_published(value: str | dt.date, today: dt.date | None = None) -> dt.da
 
 
 def check_url(url: str | None) -> str:
-    """The report's address: blank, or an absolute http(s) URL (as geo.ingest requires)."""
+    """The report's address: blank, or an absolute http(s) URL by geo.ingest's own rule (the
+    candidates carry it as `source_url`)."""
     url = (url or "").strip()
     if not url:
         return ""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname or any(c.isspace() for c in url):
-        raise InputError("the report's URL must be an absolute http(s) address", column="url",
-                         value=url)  # fmt: skip
-    return url
+    try:
+        return rules.source_url(url)
+    except rules.RuleError as exc:
+        raise InputError(str(exc), column="url", value=url) from None
 
 
 def extract_report(
@@ -200,8 +202,7 @@ def _forces(sentence: str) -> list[tuple[int, str, str]]:
 
 
 def _event_type(sentence: str) -> str | None:
-    if DENIAL.search(sentence):
-        return None
+    """The first type with a cue in the sentence (denials are set aside before this)."""
     return next((kind for kind, pattern in TYPE_CUES if pattern.search(sentence)), None)
 
 
@@ -288,16 +289,14 @@ def _region_context(mentions: list[Mention]) -> Mention | None:
     elif armenian:
         first = armenian[0]
         provinces = [r for r in REGIONS if r.country == "AM"]
-        chosen = min(provinces, key=lambda r: _squared_degrees(region_point(r), first))
+        chosen = min(
+            provinces,
+            key=lambda r: rules.distance_km(*region_point(r), first.latitude, first.longitude),
+        )
     else:
         return None
     lat, lon = region_point(chosen)
     return Mention(chosen.label, first.start, first.end, lat, lon, 3, chosen.country, None)
-
-
-def _squared_degrees(point: tuple[float, float], m: Mention) -> float:
-    """Enough to tell which of a few provinces' centres a town is nearest."""
-    return (point[0] - m.latitude) ** 2 + (point[1] - m.longitude) ** 2
 
 
 def extract(
@@ -696,11 +695,18 @@ def _event_id(row: dict) -> str:
 
 def to_csv(frame: pd.DataFrame, *, extra: bool = True) -> str:
     """The candidates as a CSV that `nkmap ingest` reads as native (extra columns are ignored
-    there, and listed as ignored)."""
+    there, and listed as ignored). Text a spreadsheet would run as a formula gets a leading '
+    as in every export (geo.export.neutralise); ingest takes it off again."""
     columns = [*COLUMN_NAMES, *(EXTRA_COLUMNS if extra else ())]
+    text = {c for c in columns if c not in BY_NAME or BY_NAME[c].kind is Kind.TEXT}
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(columns)
     for record in frame[columns].itertuples(index=False):
-        writer.writerow(["" if pd.isna(v) else v for v in record])
+        writer.writerow(
+            [
+                "" if pd.isna(v) else neutralise(v) if c in text and isinstance(v, str) else v
+                for c, v in zip(columns, record, strict=True)
+            ]
+        )
     return buffer.getvalue()

@@ -24,9 +24,8 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from geopy.distance import great_circle
-
 from geo.extract.lexicon import NOT_PLACES
+from geo.ingest.rules import distance_km
 from geo.places.gazetteer import Place, Resolution, resolve
 from geo.settings import get_settings
 
@@ -205,11 +204,6 @@ def find_places(sentence: str) -> list[Mention]:
     return found
 
 
-def _km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Great-circle distance in km (geopy)."""
-    return great_circle((lat1, lon1), (lat2, lon2)).km
-
-
 def settle(mentions: list[Mention], context: list[Mention]) -> list[Mention]:
     """Ambiguous mentions moved to the candidate nearest the report's unambiguous places."""
     anchors = [m for m in context if not m.ambiguous and m.precision < 3]
@@ -225,7 +219,7 @@ def settle(mentions: list[Mention], context: list[Mention]) -> list[Mention]:
             options = [(m.latitude, m.longitude, m.country, m.admin1)] + [
                 (p.latitude, p.longitude, p.country, p.admin1) for p in m.alternatives
             ]
-            best = min(options, key=lambda o: _km(o[0], o[1], lat, lon))
+            best = min(options, key=lambda o: distance_km(o[0], o[1], lat, lon))
             m = Mention(
                 m.name, m.start, m.end, best[0], best[1], m.precision, best[2], best[3],
                 True, m.alternatives, m.origin,

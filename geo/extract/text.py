@@ -1,9 +1,11 @@
 """A report's plain text and its sentences, with character offsets into that text.
 
-HTML is reduced to its visible text with the standard library's parser (scripts, styles and
-navigation dropped, block elements as line breaks); nothing in it is rendered or run. Sentences
-come from pysbd's rule-based segmenter, which knows "Oct. 1", "U.S." and "Mr." and gives each
-sentence's span, so a candidate's evidence is a pair of offsets into the text the user sees.
+Bytes are decoded as an uploaded CSV is (geo.ingest.read.decode: Latin-1 and Azerbaijani
+Windows-1254 files read right). HTML is reduced to its visible text with the standard
+library's parser (scripts, styles and navigation dropped, block elements as line breaks);
+nothing in it is rendered or run. Sentences come from pysbd's rule-based segmenter, which
+knows "Oct. 1", "U.S." and "Mr." and gives each sentence's span, so a candidate's evidence is a
+pair of offsets into the text the user sees.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from functools import lru_cache
 from html.parser import HTMLParser
 
 from geo.errors import InputError
+from geo.ingest.read import decode
 
 # Enough for any report; a bigger paste is a mistake (a whole site, a PDF's bytes).
 MAX_REPORT_CHARS = 200_000
@@ -79,14 +82,12 @@ def report_text(data: bytes | str, name: str = "report") -> str:
     Raises InputError (naming the file) for bytes that are not text or a report too long to be
     one."""
     if isinstance(data, bytes):
-        from charset_normalizer import from_bytes
-
         if b"\x00" in data[:4096]:
             raise InputError("this is not a text or HTML file", column="file", value=name)
-        best = from_bytes(data).best()
-        if best is None:
-            raise InputError("cannot tell this file's text encoding", column="file", value=name)
-        data = str(best)
+        try:  # the upload's own decoding: UTF-8, then Windows-1252/1254, then a detector
+            data, _ = decode(data)
+        except InputError as exc:
+            raise InputError(exc.reason, column="file", value=name) from None
     if len(data) > MAX_REPORT_CHARS:
         raise InputError(
             f"a report may be at most {MAX_REPORT_CHARS:,} characters; this one has {len(data):,}",

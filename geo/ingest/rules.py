@@ -153,6 +153,9 @@ class _Bad(Exception):
     """A value a rule refuses, with the reason."""
 
 
+RuleError = _Bad  # its public name, for a rule used one value at a time outside ingest
+
+
 def whole_number(column: str, raw: str) -> int:
     """A count or code written as a whole number ("1,000" and "2.0" too), within the column's
     bounds; _Bad otherwise."""

@@ -285,3 +285,26 @@ def test_cli_json_and_stdin(monkeypatch, capsys):
 def test_cli_refuses_a_bad_date_with_exit_2(capsys):
     assert main(["extract", str(SEED), "--published", "05.10.2020"]) == 2
     assert "'05.10.2020'" in capsys.readouterr().err
+
+
+def test_the_csv_is_safe_in_a_spreadsheet_and_imports_back_byte_for_byte(tmp_path):
+    formula = '=HYPERLINK("http://203.0.113.9","x")'
+    result = extract_report("Azerbaijani forces shelled Tartar on Sunday.", "2020-10-05",
+                            source=formula)  # fmt: skip
+    data = to_csv(result.candidates)
+    assert f"'{formula}" in data.replace('""', '"')  # no cell starts with =
+    store = SQLiteStore(tmp_path / "events.sqlite")
+    apply_plan(plan_import(data.encode(), store, source_name="x.csv"), store, user="tester")
+    assert list(store.events()["source"]) == [f"{formula}, 2020-10-05"]
+
+
+def test_report_bytes_are_decoded_as_uploads_are():
+    text = "Ağdam ve Şuşa bombalandı: Azerbaijani forces shelled Tartar on Sunday."
+    assert report_text(text.encode("cp1254"), "az.txt").startswith("Ağdam ve Şuşa")
+    assert report_text("Agência: shelling on Sunday.".encode("latin-1")).startswith("Agência")
+
+
+def test_the_url_follows_the_importers_rule():
+    with pytest.raises(InputError) as info:
+        extract_report("text", "2020-10-05", url='https://example.org/a"b')
+    assert info.value.column == "url" and "quotes" in info.value.reason
