@@ -72,7 +72,7 @@ WATCH_JS = """
     requestAnimationFrame(tick);
   }
   start();
-  // A document.open() in the frame (st_folium writes its map that way) drops pending
+  // A document.open() in the frame (streamlit-folium writes its maps that way) drops pending
   // animation-frame callbacks: restart the loop when it has stalled.
   setInterval(() => { if (performance.now() - lastTick > 250) { start(); } }, 100);
 })();

@@ -1,10 +1,11 @@
 """The real dashboard (`streamlit run app.py`): time until a period change is on the map.
 
-A user changes the sidebar's To date; Streamlit reruns app.py, st_folium sends the new map to
-its iframe and the events layer draws it. The init script of bench.browser runs in every
-frame (the iframe too) and timestamps each completed draw with `performance.timeOrigin +
-performance.now()` (ms since 1970, one clock for the page and its iframe), so the latency is
-measured in the browser, from the key press to the drawn map + one animation frame.
+A user changes the sidebar's To date; Streamlit reruns app.py, the live map's component hands
+the new period to the map's page it already shows (geo.map.live) and the events layer draws it.
+The init script of bench.browser runs in every frame (the iframes too) and timestamps each
+completed draw with `performance.timeOrigin + performance.now()` (ms since 1970, one clock for
+the page and its iframes), so the latency is measured in the browser, from the key press to
+the drawn map + one animation frame.
 
 `app_page_open` opens the map page afresh on a warm server (the same page opened once before,
 untimed, so Streamlit's caches hold the period), navigation start to the events layer's first
@@ -173,7 +174,8 @@ def _wait_for_draw(page, after_epoch: float, day: dt.date, limit_s: float) -> di
 
 
 def _settle(page, quiet_s: float = 3.0, limit_s: float = 60.0) -> None:
-    """Wait until no new draw happened for `quiet_s` (st_folium reruns once after rendering)."""
+    """Wait until no new draw happened for `quiet_s` (the map reports its framed view to the
+    app, which reruns once more)."""
     deadline = time.monotonic() + limit_s
     count, since = -1, time.monotonic()
     while time.monotonic() < deadline:

@@ -70,7 +70,7 @@ EDITORS = ("editor-a", "editor-b")
 EDITOR_SEEDS = (101, 102)  # synthetic ids syn101-..., syn102-...: new rows, never the seed's
 CHANGE_LIMIT_S = 90.0  # a change not drawn within this is an error
 OPEN_LIMIT_S = 240.0  # the first map of a session (all sessions open at once)
-QUIET_S = 2.0  # no new draw for this long: the rerun is over (st_folium reruns once more)
+QUIET_S = 2.0  # no new draw for this long: the rerun is over (the map reports its view: one more)
 RAMP_S = 0.25  # between the sessions' first requests
 # The sessions open the 2020 war, then type these To dates in turn (each session starts at
 # another one); the filter steps tick "Precise locations only" on and off.

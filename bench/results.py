@@ -106,7 +106,7 @@ MEASURES: dict[str, str] = {
     "periods. Baseline: drawing the page afresh (the `draw` time of the same map), a lower "
     "bound of a server round trip.",
     "app_period_change": "The real app (`streamlit run app.py`) on a store of the N events: "
-    "change the sidebar's To date (type it, press Enter) until the map in st_folium's iframe "
+    "change the sidebar's To date (type it, press Enter) until the live map's page (geo.map.live) "
     "has drawn the new period + one rAF (timestamps taken in the pages); median of 3 changes. "
     "Baseline: opening the new period's permalink in a fresh page (navigation start to drawn).",
     "snapshot": "`geo.briefing.snapshot(View(2020 war), out.png)` at the default size, reading "

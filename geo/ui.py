@@ -9,16 +9,17 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import replace
 
-import folium
 import pandas as pd
 import streamlit as st
+import streamlit.components.v1 as components
 
 from geo import auth
 from geo.errors import AuthError, InputError, StoreError
 from geo.layers import LAYER_TITLES
-from geo.map.build import reuse_compiled_templates
+from geo.map.build import build_map, reuse_compiled_templates
 from geo.map.events import EventPayload, event_payload, is_published, publish
-from geo.map.framing import fit_to, fit_to_events
+from geo.map.framing import box_fit, events_fit
+from geo.map.live import COMPONENT_DIR, is_map_published, live_args, publish_map
 from geo.region import (
     DEFAULT_CENTER_LATLON,
     DEFAULT_ZOOM,
@@ -44,6 +45,9 @@ from geo.view import (
 
 # Dashboard reruns rebuild the same map: reuse compiled templates in this process only.
 reuse_compiled_templates()
+
+# The map page's map (geo.map.live): a page loaded once, moved by values on later reruns.
+_live_map = components.declare_component("live_map", path=str(COMPONENT_DIR))
 
 LAYER_LABELS = {**LAYER_TITLES, "events": "Events", "heat": "Event density (heat)"}
 CONVENTION_LABELS = {
@@ -188,6 +192,79 @@ def map_events(
     return payload, url
 
 
+@st.cache_data(show_spinner=False, max_entries=8)
+def _map_document(
+    span: tuple[dt.date, dt.date],
+    layers: tuple[str, ...],
+    convention: str,
+    events_url: str | None,
+    heat: bool,
+    points: bool,
+    _payload: EventPayload | None,
+    _settings: Settings,
+) -> str:
+    m = build_map(
+        span[1],
+        layers=list(layers),
+        convention=convention,
+        start=span[0],
+        events=_payload,
+        events_url=events_url,
+        heat=heat,
+        draw_points=points,
+        settings=_settings,
+        scale=True,
+    )
+    return publish_map(m, _settings)
+
+
+def map_document(settings: Settings, view: View, span: tuple[dt.date, dt.date]) -> str:
+    """The URL of the map's page for this view's layers, filters and names over `span` (the
+    period is not in it: the browser shows the period). Built and written once per those
+    (the events payload's URL names the filters), so a period change or a pan builds nothing.
+    """
+    shows_events = "events" in view.layers or "heat" in view.layers
+    payload, url = map_events(settings, view, span) if shows_events else (None, None)
+    args = (
+        span,
+        tuple(n for n in view.layers if n not in ("events", "heat")),
+        str(view.convention),
+        url,
+        "heat" in view.layers,
+        "events" in view.layers,
+        payload,
+        settings,
+    )
+    doc = _map_document(*args)
+    if not is_map_published(doc, settings):  # pruned by newer pages: write it again
+        _map_document.clear()
+        doc = _map_document(*args)
+    return doc
+
+
+def live_map(
+    settings: Settings, view: View, span: tuple[dt.date, dt.date], *, height: int = 600
+) -> dict | None:
+    """Draw the map page's map (geo.map.live) and return the view the user moved it to
+    ({"center": {"lat", "lng"}, "zoom"}, or None before the first move)."""
+    (center, zoom), fit = map_frame(
+        view, lambda: view_box(settings, view), in_browser="events" in view.layers
+    )
+    if fit:
+        st.session_state["_fit_seq"] = st.session_state.get("_fit_seq", 0) + 1
+    args = live_args(
+        map_document(settings, view, span),
+        center=view.center or center,
+        zoom=view.zoom or zoom,
+        start=view.start,
+        end=view.end,
+        fit=fit,
+        fit_seq=st.session_state.get("_fit_seq", 0),
+        height=height,
+    )
+    return _live_map(**args, key="map", default=None)
+
+
 def _init_from_url() -> None:
     """Seed the widgets' state: from the permalink on a session's first run, and again from
     the last view when the user comes back from another page (Streamlit drops the state of
@@ -324,7 +401,7 @@ FRAME_EVENTS, FRAME_REGION = "The view's events", "The whole region"
 
 def map_frame(
     view: View, box_of: Callable[[], LonLatBox | None], *, in_browser: bool
-) -> tuple[tuple[tuple[float, float], int], folium.FeatureGroup | None]:
+) -> tuple[tuple[tuple[float, float], int], dict | None]:
     """Where the map opens (centre, zoom), and the framing to send it now, if any.
 
     The map is fitted to the view's events (where things happened, not the capitals where
@@ -354,7 +431,7 @@ def map_frame(
         box = box_of() or WHOLE_REGION_LONLAT_BOX
     if origin[0] is None:
         s["_origin"] = fit_box(box or WHOLE_REGION_LONLAT_BOX)
-    change = fit_to(box) if box else fit_to_events(view.start, view.end)
+    change = box_fit(box) if box else events_fit(view.start, view.end)
     return _opening(s["_origin"]), change
 
 

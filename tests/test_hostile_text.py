@@ -330,10 +330,15 @@ def test_map_page_table_and_legend_with_hostile_events(db, monkeypatch):
     for text in _markdown_texts(at):
         assert_inert(text)
         assert "<img" not in text and "{{" not in text
-    # The map's script (st_folium's arguments): the dashboard fetches the events' payload, so
-    # the script holds reference layers and the legend only; nothing in it was evaluated.
-    script = json.loads(at.get("component_instance")[0].proto.json_args)["script"]
-    assert_inert(script)
+    # The live map's arguments are values (no event text), and its page holds reference
+    # layers and the legend only (the browser fetches the events' payload); nothing in either
+    # was evaluated.
+    from geo.map.served import served_path
+
+    args = json.loads(at.get("component_instance")[0].proto.json_args)
+    assert set(args) - {"key", "default"} == {"doc", "center", "zoom", "period", "fit", "height"}
+    assert_inert(json.dumps(args))
+    assert_inert(served_path(args["doc"]).read_text(encoding="utf-8"))
 
 
 @pytest.mark.parametrize("page", ["app_pages/2_Sources.py", "app_pages/3_Briefing.py"])

@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import os
-import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from functools import cache
@@ -28,9 +26,10 @@ import numpy as np
 import pandas as pd
 from branca.element import MacroElement, Template
 
+from geo.map import served
 from geo.places.names import place_label
 from geo.schema import EVENT_COLOR, EVENT_TYPES, GEO_PRECISION, POPUP_COLUMNS, TIME_PRECISION
-from geo.settings import Settings, get_settings
+from geo.settings import Settings
 from geo.text import script_safe_json
 from geo.view import Convention
 
@@ -271,45 +270,20 @@ def event_payload(
     return builder.finish()
 
 
-# Payload files kept in the served folder: the newest few (other sessions may still use them).
-KEEP_PUBLISHED = 12
-
-
 def publish(payload: EventPayload, settings: Settings | None = None) -> str:
-    """Write the payload where the app's static serving finds it; return its URL.
+    """Write the payload where the app's static serving finds it (geo.map.served); return its
+    URL.
 
-    The dashboard's map then carries a URL instead of the payload: streamlit-folium re-renders
-    and hashes the map's script on every rerun, which at 100,000 events (11 MB of payload) cost
-    1.6 s per widget change (measured). The file is named by its content, written atomically
-    and never changed, so browsers may cache it.
+    The dashboard's map then carries a URL instead of the payload: re-rendering and hashing
+    the map's script on every rerun cost 1.6 s per widget change at 100,000 events (11 MB of
+    payload; measured with streamlit-folium).
     """
-    settings = settings or get_settings()
-    folder = settings.data_dir
-    folder.mkdir(parents=True, exist_ok=True)
-    name = f"events-{payload.digest}.json"
-    path = folder / name
-    if not path.exists():
-        tmp = folder / f".{name}.{os.getpid()}.{threading.get_ident()}.tmp"
-        tmp.write_text(payload.json, encoding="utf-8")
-        os.replace(tmp, path)
-    else:
-        path.touch()  # recently used: kept by the pruning below
-    old = sorted(folder.glob("events-*.json"), key=lambda f: f.stat().st_mtime, reverse=True)
-    for stale in old[KEEP_PUBLISHED:]:
-        if stale != path:
-            stale.unlink(missing_ok=True)
-    return f"{settings.data_url}/{name}"
+    return served.publish("events", payload.digest, ".json", payload.json, settings)
 
 
 def is_published(payload: EventPayload, settings: Settings | None = None) -> bool:
-    """True when `publish` wrote this payload's file and it is still there (then marked as
-    recently used, so the pruning keeps it)."""
-    path = (settings or get_settings()).data_dir / f"events-{payload.digest}.json"
-    try:
-        path.touch(exist_ok=True) if path.exists() else None
-        return path.exists()
-    except OSError:
-        return False
+    """True when `publish` wrote this payload's file and it is still there."""
+    return served.is_published("events", payload.digest, ".json", settings)
 
 
 class EventData(MacroElement):

@@ -11,7 +11,8 @@ read them again.
 from __future__ import annotations
 
 import datetime as dt
-import json
+from functools import cache
+from pathlib import Path
 
 import folium
 from branca.element import MacroElement, Template
@@ -26,161 +27,77 @@ from geo.region import (
 )
 from geo.schema import EVENT_TYPES, POINTLESS_TYPES
 
-FIT_PADDING_PX = 12
+FIT_PADDING_PX = 12  # also in geo/map/js/framing.js
 FIT_MAX_ZOOM = 11  # a single village's events still show the village's surroundings
-
-
-# fit(bounds): every Leaflet map of the page fits `bounds` ([[lat, lon], [lat, lon]]), clear
-# of an open legend on the right when the map is wide enough to spare its width.
-_FIT_JS = """
-  function fit(bounds) {
-    var pad = PAD;
-    Object.keys(window).forEach(function (key) {
-      var map = window[key];
-      if (key.indexOf("map_") === 0 && window.L && map instanceof window.L.Map) {
-        var legend = map.getContainer().querySelector(".nk-legend");
-        var right = pad;
-        if (legend && legend.offsetWidth && legend.offsetWidth < map.getSize().x / 3) {
-          right += legend.offsetWidth;
-        }
-        // No zoom animation: the map shows the new frame in the same draw (an animated
-        // fit drew the period twice, the second time 250 ms later).
-        map.fitBounds(bounds, {paddingTopLeft: [pad, pad],
-                               paddingBottomRight: [right, pad],
-                               maxZoom: MAX_ZOOM, animate: false});
-      }
-    });
-  }
-""".replace("PAD", str(FIT_PADDING_PX)).replace("MAX_ZOOM", str(FIT_MAX_ZOOM))
-
-
-class FitBounds(MacroElement):
-    """Fits every Leaflet map of the page to a box (numbers only: nothing from the data)."""
-
-    _template = Template(
-        """
-        {% macro script(this, kwargs) %}
-        (function (bounds) {
-        {{ this.fit_js }}
-          fit(bounds);
-        })({{ this.bounds }});
-        {% endmacro %}
-        """
-    )
-
-    def __init__(self, box: LonLatBox) -> None:
-        super().__init__()
-        self._name = "FitBounds"
-        corners = [[float(lat), float(lon)] for lat, lon in box.latlon_corners()]
-        self.bounds = json.dumps(corners)
-        self.fit_js = _FIT_JS
-
-
-def fit_to(box: LonLatBox) -> folium.FeatureGroup:
-    """A tiny layer for streamlit-folium's `feature_group_to_add`: the map already in the
-    browser moves to show `box` whole."""
-    group = folium.FeatureGroup(name="Frame", control=False)
-    FitBounds(box).add_to(group)
-    return group
-
-
+_JS = Path(__file__).with_name("js") / "framing.js"
 _EPOCH = dt.date(1970, 1, 1)
 
 
-class FitEvents(MacroElement):
-    """Fits the map to the events it draws (window.nkEvents, geo/map/js/events.js) that fall
-    in [start, end]: geo.view.frame_box's rule (events on the ground first, then any; only
-    points in the region; the outer FRAME_QUANTILE left out above 50 points, interpolated as
-    numpy does; FRAME_MARGIN and FRAME_MIN_DEG). `fallback` when there is no such event or the
-    events cannot be loaded. Numbers only: nothing from the data is written here."""
+@cache
+def _library() -> str:
+    return _JS.read_text(encoding="utf-8")
+
+
+def box_fit(box: LonLatBox) -> dict:
+    """The value that fits a drawn map to `box` (NKFrame.box): JSON numbers only."""
+    return {"box": [[float(lat), float(lon)] for lat, lon in box.latlon_corners()]}
+
+
+def events_fit(start: dt.date, end: dt.date, fallback: LonLatBox = WHOLE_REGION_LONLAT_BOX) -> dict:
+    """The value that fits a drawn map to its own events of [start, end] (NKFrame.events):
+    geo.view.frame_box's rule, applied in the browser. JSON numbers only."""
+    region = REGION_LONLAT_BOX
+    types = list(EVENT_TYPES)
+    return {
+        "events": {
+            "start": (start - _EPOCH).days,
+            "end": (end - _EPOCH).days,
+            "pointless": sorted(types.index(t) for t in POINTLESS_TYPES),
+            "region": [region.lon_min, region.lat_min, region.lon_max, region.lat_max],
+            "quantile": FRAME_QUANTILE,
+            "margin": FRAME_MARGIN,
+            "min_deg": FRAME_MIN_DEG,
+            "fallback": box_fit(fallback)["box"],
+        }
+    }
+
+
+class Framing(MacroElement):
+    """Fits the page's maps once drawn: to a box or to their events (`box_fit`, `events_fit`).
+    The page carries the library (geo/map/js/framing.js) and one call with JSON numbers; with
+    no `fit`, only the library (the live map calls it: geo.map.live)."""
 
     _template = Template(
         """
         {% macro script(this, kwargs) %}
-        (function (o) {
-        {{ this.fit_js }}
-          // The k-th smallest of a (reordered in place): O(n), where sorting a million
-          // coordinates took ~100 ms per axis on a period change.
-          function select(a, k) {
-            var lo = 0, hi = a.length - 1;
-            while (hi > lo) {
-              var pivot = a[(lo + hi) >> 1], i = lo, j = hi;
-              while (i <= j) {
-                while (a[i] < pivot) { i++; }
-                while (a[j] > pivot) { j--; }
-                if (i <= j) { var t = a[i]; a[i] = a[j]; a[j] = t; i++; j--; }
-              }
-              if (k <= j) { hi = j; } else if (k >= i) { lo = i; } else { break; }
-            }
-            return a[k];
-          }
-          function quantile(a, q) {  // numpy's default (linear) interpolation
-            var h = (a.length - 1) * q, i = Math.floor(h), v = select(a, i);
-            return h > i && i + 1 < a.length ? v + (h - i) * (select(a, i + 1) - v) : v;
-          }
-          function box(d, grounded) {
-            var n = 0, lat = new Float64Array(d.n), lon = new Float64Array(d.n), r = o.region;
-            for (var i = 0; i < d.n; i++) {
-              if (d.d0[i] > o.end || d.d1[i] < o.start) { continue; }
-              if (grounded && o.pointless.indexOf(d.type[i]) >= 0) { continue; }
-              var y = d.lat[i], x = d.lon[i];
-              if (!(x >= r[0] && x <= r[2] && y >= r[1] && y <= r[3])) { continue; }
-              lat[n] = y; lon[n] = x; n++;
-            }
-            if (!n) { return null; }
-            lat = lat.subarray(0, n); lon = lon.subarray(0, n);
-            var q = n > 50 ? o.quantile : 0;
-            var s = quantile(lat, q), N = quantile(lat, 1 - q);
-            var w = quantile(lon, q), e = quantile(lon, 1 - q);
-            var py = Math.max((N - s) * o.margin, (o.min_deg - (N - s)) / 2, 0);
-            var px = Math.max((e - w) * o.margin, (o.min_deg - (e - w)) / 2, 0);
-            return [[s - py, w - px], [N + py, e + px]];
-          }
-          var tries = 0;
-          function go() {
-            // The events layer of this map: the map's script made it (and set nkEvents)
-            // before this script runs; its payload may still be on its way (10 s at most).
-            var layer = window.nkEvents;
-            if (layer && layer.loaded && layer.data) {
-              window.nkFramed = box(layer.data, true) || box(layer.data, false) || o.fallback;
-              fit(window.nkFramed);
-            } else if ((layer && layer.error) || ++tries >= 600) {
-              fit(o.fallback);
-            } else {
-              requestAnimationFrame(go);
-            }
-          }
-          go();
-        })({{ this.options }});
+        {{ this.library }}
+        {%- if this.fit and "box" in this.fit %}
+        NKFrame.box({{ this.fit["box"] | tojson }});
+        {%- elif this.fit %}
+        NKFrame.events({{ this.fit["events"] | tojson }});
+        {%- endif %}
         {% endmacro %}
         """
     )
 
-    def __init__(self, start: dt.date, end: dt.date, fallback: LonLatBox) -> None:
+    def __init__(self, fit: dict | None = None) -> None:
         super().__init__()
-        self._name = "FitEvents"
-        region = REGION_LONLAT_BOX
-        types = list(EVENT_TYPES)
-        self.options = json.dumps(
-            {
-                "start": (start - _EPOCH).days,
-                "end": (end - _EPOCH).days,
-                "pointless": sorted(types.index(t) for t in POINTLESS_TYPES),
-                "region": [region.lon_min, region.lat_min, region.lon_max, region.lat_max],
-                "quantile": FRAME_QUANTILE,
-                "margin": FRAME_MARGIN,
-                "min_deg": FRAME_MIN_DEG,
-                "fallback": [[float(a), float(b)] for a, b in fallback.latlon_corners()],
-            }
-        )
-        self.fit_js = _FIT_JS
+        self._name = "Framing"
+        self.fit = fit
+        self.library = _library()
+
+
+def fit_to(box: LonLatBox) -> folium.FeatureGroup:
+    """A tiny layer to add to a map: once drawn, it moves to show `box` whole."""
+    group = folium.FeatureGroup(name="Frame", control=False)
+    Framing(box_fit(box)).add_to(group)
+    return group
 
 
 def fit_to_events(
     start: dt.date, end: dt.date, fallback: LonLatBox = WHOLE_REGION_LONLAT_BOX
 ) -> folium.FeatureGroup:
-    """A tiny layer for `feature_group_to_add`: the map already in the browser moves to frame
-    its own events of [start, end] (FitEvents)."""
+    """A tiny layer to add to a map: once drawn, it frames its own events of [start, end]."""
     group = folium.FeatureGroup(name="Frame", control=False)
-    FitEvents(start, end, fallback).add_to(group)
+    Framing(events_fit(start, end, fallback)).add_to(group)
     return group

@@ -1,6 +1,6 @@
 """Time playback inside the map: play/pause, speed, cumulative or moving window.
 
-It runs in the browser (inside streamlit-folium's iframe too), so playing the 2020 war does
+It runs in the browser (in the live map's page too: geo.map.live), so playing the 2020 war does
 not rerun the Streamlit script once per day. Every feature carries `d0` / `d1`: its first and
 last day as days since 1970-01-01. Event layers show what started by the current day (and,
 with a moving window, had not ended before it); reference layers (held areas, contact line)
@@ -64,30 +64,3 @@ class TimeControl(MacroElement):
         self.event_layers = [layer.get_name() for layer in event_layers]
         self.reference_layers = [layer.get_name() for layer in reference_layers]
         self.library = _library()
-
-
-class PeriodChange(MacroElement):
-    """Moves a drawn map's time control to a new period, without rebuilding the map."""
-
-    _template = Template(
-        """
-        {% macro script(this, kwargs) %}
-        if (window.nkTime) { window.nkTime.setPeriod({{ this.start }}, {{ this.end }}); }
-        {% endmacro %}
-        """
-    )
-
-    def __init__(self, start: dt.date, end: dt.date) -> None:
-        super().__init__()
-        self._name = "PeriodChange"
-        self.start = day_number(start, OPEN_START)
-        self.end = day_number(end, OPEN_END)
-
-
-def period_change(start: dt.date, end: dt.date) -> folium.FeatureGroup:
-    """A tiny layer for streamlit-folium's `feature_group_to_add`: the app sends it when the
-    period changes, and the map already in the browser shows the new period (its events and
-    reference layers are those of the whole data span; see geo.ui.map_span)."""
-    group = folium.FeatureGroup(name="Period", control=False)
-    PeriodChange(start, end).add_to(group)
-    return group

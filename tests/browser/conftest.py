@@ -282,13 +282,13 @@ def _frame_with_drawn_map(page: Page) -> Frame | None:
                 continue
             if frame.query_selector(".leaflet-container") and frame.query_selector(MAP_DRAWN):
                 return frame
-        except Error:  # frame navigated or detached while we looked (st_folium reruns)
+        except Error:  # frame navigated or detached while we looked (a map page replaced)
             continue
     return None
 
 
 def wait_for_map(page: Page, timeout: float = 60_000) -> Frame:
-    """The frame (page or st_folium's same-origin iframe) in which Leaflet has drawn the map.
+    """The frame (the page, or the live map's same-origin page) in which Leaflet drew the map.
 
     The page's ``load`` event fires long before Leaflet draws, so this polls every frame for a
     ``.leaflet-container`` holding drawn content, then lets one animation frame pass.

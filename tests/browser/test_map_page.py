@@ -393,3 +393,68 @@ def test_a_deep_link_gets_the_same_navigation(app_url: str, page: Page, path: st
     page.wait_for_timeout(1000)
     titles = [t.strip() for t in nav.get_by_role("link").all_inner_texts()]
     assert titles == ["Map", "Upload events", "Sources", "Briefing"]
+
+
+def _type_to_date(page: Page, day: str) -> None:
+    """Type `day` (YYYY-MM-DD) into the sidebar's To field and commit it as a user does."""
+    year, month, dom = day.split("-")
+    for part, value in (("year", year), ("month", month), ("day", dom)):
+        page.get_by_role("spinbutton", name=f"{part}, To").click()
+        page.keyboard.type(value)
+    page.keyboard.press("Enter")
+    heading = page.get_by_role("heading", level=1).bounding_box()
+    page.mouse.click(heading["x"] + 5, heading["y"] + heading["height"] / 2)
+
+
+def test_a_period_change_moves_the_loaded_map_page_and_a_layer_change_keeps_the_view(
+    app_url: str, page: Page, page_log: PageLog
+):
+    """The live map (geo.map.live): the map's page is loaded once; a new period reaches it as
+    values (the same window, its time control moved, the events framed), and a new set of
+    layers loads another page in place, where the user had left the view."""
+    page.goto(f"{app_url}/?from=2020-09-27&to=2020-11-10")
+    frame = _wait_for_period(page, "2020-11-10")
+    page.wait_for_timeout(1500)  # the map reports its framed view; the app reruns once
+    frame.evaluate("() => { window.__sameWindow = true; }")
+    first_url = frame.url
+    assert "/app/static/data/map-" in first_url
+    wide = int(frame.locator(".nk-time").get_attribute("data-shown"))
+
+    _type_to_date(page, "2020-10-05")
+    frame.wait_for_selector('.nk-time[data-day="2020-10-05"]', timeout=30_000)
+    assert frame.evaluate("() => window.__sameWindow === true")  # not reloaded, not rebuilt
+    assert frame.url == first_url
+    assert 0 < int(frame.locator(".nk-time").get_attribute("data-shown")) < wide
+    page.wait_for_function(
+        "() => new URL(location.href).searchParams.get('to') === '2020-10-05'", timeout=20_000
+    )
+
+    # Pan, then switch the pipelines off: another page of the map, at the panned view.
+    page.wait_for_timeout(1500)
+    box = page.locator("iframe").first.bounding_box()
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.mouse.move(x, y)
+    page.mouse.down()
+    page.mouse.move(x - 150, y, steps=6)
+    page.mouse.up()
+    page.wait_for_function(
+        "() => new URL(location.href).searchParams.get('lon') !== null", timeout=20_000
+    )
+    panned = frame.evaluate(f"() => ({MAP_JS})().getCenter()")
+    page.get_by_label(f"Remove {LAYER_TITLES['pipelines']}", exact=True).first.click()
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        fresh = wait_for_map(page)
+        if fresh.url != first_url and "/app/static/data/map-" in fresh.url:
+            break
+        page.wait_for_timeout(250)
+    else:
+        raise AssertionError("no new map page after a layer change")
+    fresh.wait_for_selector('.nk-time[data-day="2020-10-05"]', timeout=30_000)
+    now = fresh.evaluate(f"() => ({MAP_JS})().getCenter()")
+    assert abs(now["lat"] - panned["lat"]) < 0.01 and abs(now["lng"] - panned["lng"]) < 0.01
+    assert len([f for f in page.frames if "/app/static/data/map-" in f.url]) == 1  # swapped
+    listed = " ".join(fresh.locator(".leaflet-control-layers-overlays label").all_inner_texts())
+    assert LAYER_TITLES["pipelines"] not in listed
+    assert page_log.offsite_requests == [] and page_log.page_errors == []
+    save_screenshot(page, "map-live-layer-change")

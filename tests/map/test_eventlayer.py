@@ -142,7 +142,8 @@ def test_published_payload_is_named_by_content_and_old_files_are_pruned(tmp_path
     import dataclasses
     import os
 
-    from geo.map.events import KEEP_PUBLISHED, publish
+    from geo.map.events import publish
+    from geo.map.served import KEEP_PUBLISHED
     from geo.settings import Settings
 
     settings = dataclasses.replace(

@@ -21,9 +21,18 @@ def _own_store(monkeypatch, seeded_db):
     monkeypatch.setenv("NKMAP_DB", seeded_db)
 
 
+def _map_args(at: AppTest) -> dict:
+    # The live map (geo.map.live) is a custom component: its arguments are the URL of the
+    # map's page and values (period, framing, view).
+    (instance,) = at.get("component_instance")
+    return json.loads(instance.proto.json_args)
+
+
 def _map_html(at: AppTest) -> str:
-    # st_folium renders through a custom component; its arguments carry the map's script.
-    return str([el.proto for el in at.get("component_instance")])
+    """The map's page the component loads, as the app wrote it."""
+    from geo.map.served import served_path
+
+    return served_path(_map_args(at)["doc"]).read_text(encoding="utf-8")
 
 
 def test_map_page_runs_and_draws_the_layers():
@@ -38,31 +47,49 @@ def test_map_page_runs_and_draws_the_layers():
     assert "2020-10-05" in table["event_date"].astype(str).tolist()
 
 
-def _map_args(at: AppTest) -> dict:
-    import json
-
-    return json.loads(at.get("component_instance")[0].proto.json_args)
-
-
-def test_a_period_change_updates_the_drawn_map_instead_of_rebuilding_it():
+def test_a_period_change_moves_the_drawn_map_instead_of_rebuilding_it():
     from geo.map.timecontrol import day_number
 
     at = AppTest.from_file(APP, default_timeout=60).run()
     before = _map_args(at)
-    # The map carries the whole data span: the war's front and the later corridor alike,
-    # and the time control shows the period's day.
-    assert "Lachin corridor" in before["script"]
-    assert "reconstruction from claimed captures" in before["script"]
-    assert "nk-time" in before["script"]
+    page = _map_html(at)
+    # The map's page carries the whole data span: the war's front and the later corridor
+    # alike, and the time control shows the period's days.
+    assert "Lachin corridor" in page
+    assert "reconstruction from claimed captures" in page
+    assert "nk-time" in page
+    assert before["fit"] and before["fit"]["seq"] == 1  # the opening frames the events
     at.date_input[1].set_value("2021-06-01").run()
     at.date_input[0].set_value("2021-06-01").run()
     assert not at.exception
     after = _map_args(at)
-    # Same map script (st_folium keeps the drawn map); only the small period update changed.
-    assert after["script"] == before["script"] and after["key"] == before["key"]
+    # The same page (the browser keeps it); only the values changed: the period, and a new
+    # framing of the new period's events.
+    assert after["doc"] == before["doc"]
     day = day_number("2021-06-01", 0)
-    assert f"setPeriod({day}, {day})" in after["feature_group"]
-    assert f"setPeriod({day}, {day})" not in before["feature_group"]
+    assert after["period"] == [day, day] and before["period"] != after["period"]
+    assert after["fit"]["seq"] > before["fit"]["seq"]
+    assert after["fit"]["events"]["start"] == day == after["fit"]["events"]["end"]
+    # A rerun that changes nothing sends no new framing (the user's pans stay).
+    at.run()
+    assert _map_args(at)["fit"] is None and _map_args(at)["doc"] == before["doc"]
+
+
+def test_a_layer_change_publishes_another_map_page():
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    before = _map_args(at)["doc"]
+    at.multiselect(key="layers").set_value(["countries", "events"]).run()
+    assert not at.exception
+    after = _map_args(at)["doc"]
+    assert after != before
+    assert "Oil and gas pipelines" in Path(_served(before)).read_text(encoding="utf-8")
+    assert "Oil and gas pipelines" not in Path(_served(after)).read_text(encoding="utf-8")
+
+
+def _served(url: str) -> Path:
+    from geo.map.served import served_path
+
+    return served_path(url)
 
 
 def _count(at: AppTest) -> int:
@@ -103,7 +130,7 @@ def test_naming_convention_reaches_the_map():
     at = AppTest.from_file(APP, default_timeout=60).run()
     at.radio(key="names").set_value("azerbaijani").run()
     html = _map_html(at)
-    # The label's HTML sits JSON-escaped in the component's arguments ("<" as \u003c).
+    # The label's HTML sits JSON-escaped in the map's script ("<" as \u003c).
     assert re.search(r"nk-site-label\W+u003eKhankendi\W", html)
     assert not re.search(r"nk-site-label\W+u003eStepanakert", html)
 

@@ -1,0 +1,135 @@
+/* The live map: a Streamlit component (geo/ui.py live_map, geo/map/live.py) that loads the
+ * map's page once and moves it with values from the app, instead of re-rendering a folium
+ * script on every rerun.
+ *
+ * Streamlit's component protocol (v1, by postMessage): this page says "componentReady";
+ * every rerun of the app sends "render" with the arguments; "setFrameHeight" sizes this
+ * iframe; "setComponentValue" hands the app the map's centre and zoom (for the permalink).
+ * The arguments are values only (numbers, dates as day numbers, the map page's URL): nothing
+ * here is evaluated.
+ *
+ *   doc     URL of the map's page (built and published by the app, named by its content);
+ *           a new URL (other layers, filters or names) loads a new page in place, keeping the
+ *           user's view.
+ *   center, zoom   where the first page opens (the permalink's or the session's view).
+ *   period  [first day, last day] as days since 1970: the page's time control shows them
+ *           (window.nkTime, geo/map/js/timecontrol.js).
+ *   fit     {seq, box | events}: frame the map once (window.NKFrame, geo/map/js/framing.js);
+ *           a fit is applied once per seq.
+ *   height  pixels.
+ */
+(function () {
+  "use strict";
+
+  var current = null;   // {frame, win, map, url} of the page on screen
+  var loading = null;   // {frame, url} of a page on its way
+  var args = null;      // the latest arguments
+  var period = null;    // the period the page on screen shows ("first,last")
+  var fitSeq = null;    // the last fit applied
+  var height = null;
+  var sent = null;      // the last view handed to the app ("lat,lng,zoom")
+  var timer = null;
+
+  function post(type, data) {
+    var message = { isStreamlitMessage: true, type: type };
+    for (var k in data) { message[k] = data[k]; }
+    window.parent.postMessage(message, "*");
+  }
+
+  function leafletMap(win) {
+    if (!win || !win.L) { return null; }
+    var keys = Object.keys(win);
+    for (var i = 0; i < keys.length; i++) {
+      if (keys[i].indexOf("map_") === 0 && win[keys[i]] instanceof win.L.Map) { return win[keys[i]]; }
+    }
+    return null;
+  }
+
+  function viewKey(map) {
+    var c = map.getCenter();
+    return [c.lat.toFixed(4), c.lng.toFixed(4), map.getZoom()].join(",");
+  }
+
+  // The user's pans and zooms reach the app (one rerun each, once the map has settled).
+  function report() {
+    if (!current) { return; }
+    var key = viewKey(current.map);
+    if (key === sent) { return; }
+    sent = key;
+    var c = current.map.getCenter();
+    post("streamlit:setComponentValue", {
+      value: { center: { lat: c.lat, lng: c.lng }, zoom: current.map.getZoom() },
+      dataType: "json"
+    });
+  }
+  function onMove() {
+    clearTimeout(timer);
+    timer = setTimeout(report, 250);
+  }
+
+  // Bring the page on screen in line with the latest arguments.
+  function apply() {
+    if (!current || !args) { return; }
+    var win = current.win, p = args.period;
+    if (p && win.nkTime && p.join(",") !== period) {
+      period = p.join(",");
+      win.nkTime.setPeriod(p[0], p[1]);
+    }
+    var fit = args.fit;
+    if (fit && fit.seq !== fitSeq && win.NKFrame) {
+      fitSeq = fit.seq;
+      if (fit.box) { win.NKFrame.box(fit.box); } else if (fit.events) { win.NKFrame.events(fit.events); }
+    }
+  }
+
+  function load(url) {
+    if (loading) { loading.frame.remove(); }  // a newer page replaces one still on its way
+    var frame = document.createElement("iframe");
+    frame.className = "nk-live" + (current ? " nk-loading" : "");
+    frame.title = "Map";
+    loading = { frame: frame, url: url };
+    frame.addEventListener("load", function () {
+      if (!loading || loading.frame !== frame) { frame.remove(); return; }
+      var win = frame.contentWindow, map = leafletMap(win);
+      loading = null;
+      if (!map) {  // not a map page (a missing file): keep what is on screen
+        frame.remove();
+        return;
+      }
+      if (current) {  // a new page of the same map: keep the user's view
+        map.setView(current.map.getCenter(), current.map.getZoom(), { animate: false });
+        current.frame.remove();
+      } else if (args.center && args.zoom) {
+        map.setView(args.center, args.zoom, { animate: false });
+      }
+      frame.classList.remove("nk-loading");
+      current = { frame: frame, win: win, map: map, url: url };
+      period = null;
+      sent = viewKey(map);
+      map.on("moveend", onMove);
+      apply();
+    });
+    frame.src = url;
+    document.body.appendChild(frame);
+  }
+
+  function render(newArgs) {
+    args = newArgs || {};
+    if (args.height && args.height !== height) {
+      height = args.height;
+      post("streamlit:setFrameHeight", { height: height });
+    }
+    var url = args.doc;
+    if (url && (!current || current.url !== url) && (!loading || loading.url !== url)) {
+      load(url);
+    }
+    apply();
+  }
+
+  window.addEventListener("message", function (event) {
+    if (event.source !== window.parent) { return; }
+    var data = event.data;
+    if (data && data.type === "streamlit:render") { render(data.args); }
+  });
+  post("streamlit:componentReady", { apiVersion: 1 });
+})();
