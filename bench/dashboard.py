@@ -123,6 +123,7 @@ def streamlit_app(db: Path | str, script: Path | str = "app.py") -> Iterator[Ser
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO_ROOT), env.get("PYTHONPATH")) if p)
     cmd = [sys.executable, "-m", "streamlit", "run", str(script), "--server.port", str(port)]
     cmd += ["--server.headless", "true", "--server.address", "127.0.0.1"]
+    cmd += ["--server.fileWatcherType", "none"]  # an edit during a run must not reload modules
     cmd += ["--browser.gatherUsageStats", "false"]
     with tempfile.TemporaryFile() as log:
         proc = subprocess.Popen(

@@ -251,7 +251,10 @@ def live_map(
         view, lambda: view_box(settings, view), in_browser="events" in view.layers
     )
     if fit:
+        # The map will be framed in the browser: the permalink drops the old map view (the
+        # framing follows from the period and filters) until the user moves the map.
         st.session_state["_fit_seq"] = st.session_state.get("_fit_seq", 0) + 1
+        st.session_state["_center"] = st.session_state["_zoom"] = None
     args = live_args(
         map_document(settings, view, span),
         center=view.center or center,
@@ -441,14 +444,16 @@ def _opening(origin: tuple) -> tuple[tuple[float, float], int]:
 
 
 def remember_map_view(view: View, returned: dict | None) -> View:
-    """The view with the map's current centre and zoom (from st_folium), kept for the
-    permalink."""
+    """The view with the map's current centre and zoom, kept for the permalink: the user's
+    last move (the live map's value, taken when it is new), unless the map was framed since
+    (`live_map`)."""
+    s = st.session_state
     center, zoom = (returned or {}).get("center"), (returned or {}).get("zoom")
-    if not (center and zoom):
-        return view
-    st.session_state["_center"] = (round(center["lat"], 4), round(center["lng"], 4))
-    st.session_state["_zoom"] = int(zoom)
-    return replace(view, center=st.session_state["_center"], zoom=int(zoom))
+    if center and zoom and returned != s.get("_map_value"):
+        s["_map_value"] = returned
+        s["_center"] = (round(center["lat"], 4), round(center["lng"], 4))
+        s["_zoom"] = int(zoom)
+    return replace(view, center=s.get("_center"), zoom=s.get("_zoom"))
 
 
 def current_view() -> View:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import html
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from functools import cache
@@ -24,7 +25,7 @@ from pathlib import Path
 import folium
 import numpy as np
 import pandas as pd
-from branca.element import MacroElement, Template
+from branca.element import Element, MacroElement, Template
 
 from geo.map import served
 from geo.places.names import place_label
@@ -309,6 +310,18 @@ class EventData(MacroElement):
         self.payload = payload
         self.url = url
         self.library = _library()
+
+    def render(self, **kwargs) -> None:
+        """With a URL, the page's head asks for the payload at once (a preload the script's
+        fetch then takes), so it downloads while Leaflet and the map's script load."""
+        if self.url:
+            figure = self.get_root()
+            link = (
+                f'<link rel="preload" href="{html.escape(self.url, quote=True)}" as="fetch"'
+                ' crossorigin="anonymous">'
+            )
+            figure.header.add_child(Element(link), name=f"preload_{self.get_name()}", index=0)
+        super().render(**kwargs)
 
 
 class EventsLayer(folium.map.Layer):

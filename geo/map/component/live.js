@@ -15,7 +15,7 @@
  *   period  [first day, last day] as days since 1970: the page's time control shows them
  *           (window.nkTime, geo/map/js/timecontrol.js).
  *   fit     {seq, box | events}: frame the map once (window.NKFrame, geo/map/js/framing.js);
- *           a fit is applied once per seq.
+ *           a fit is applied once per seq, and its move is not reported back.
  *   height  pixels.
  */
 (function () {
@@ -29,6 +29,12 @@
   var height = null;
   var sent = null;      // the last view handed to the app ("lat,lng,zoom")
   var timer = null;
+  // When each render arrived and each period was applied (ms since 1970), for the benches.
+  var log = (window.nkLive = { renders: [], periods: [] });
+  function stamp(list) {
+    list.push(performance.timeOrigin + performance.now());
+    if (list.length > 50) { list.shift(); }
+  }
 
   function post(type, data) {
     var message = { isStreamlitMessage: true, type: type };
@@ -73,6 +79,7 @@
     var win = current.win, p = args.period;
     if (p && win.nkTime && p.join(",") !== period) {
       period = p.join(",");
+      stamp(log.periods);
       win.nkTime.setPeriod(p[0], p[1]);
     }
     var fit = args.fit;
@@ -107,6 +114,9 @@
       period = null;
       sent = viewKey(map);
       map.on("moveend", onMove);
+      // A framing's move is the app's, not the user's: it is not handed back (the app
+      // already knows the view is framed, and a report would rerun the whole page).
+      map.on("nkframed", function () { clearTimeout(timer); sent = viewKey(map); });
       apply();
     });
     frame.src = url;
@@ -114,6 +124,7 @@
   }
 
   function render(newArgs) {
+    stamp(log.renders);
     args = newArgs || {};
     if (args.height && args.height !== height) {
       height = args.height;

@@ -28,6 +28,7 @@
         // fit drew the period twice, the second time 250 ms later).
         map.fitBounds(bounds, {paddingTopLeft: [PAD, PAD], paddingBottomRight: [right, PAD],
                                maxZoom: MAX_ZOOM, animate: false});
+        map.fire("nkframed");  // a move by the framing, not the user's (geo/map/component)
       }
     });
   }
