@@ -461,3 +461,22 @@ def test_a_period_change_moves_the_loaded_map_page_and_a_layer_change_keeps_the_
     assert LAYER_TITLES["pipelines"] not in listed
     assert page_log.offsite_requests == [] and page_log.page_errors == []
     save_screenshot(page, "map-live-layer-change")
+
+
+def test_the_live_map_loads_only_pages_of_its_own_server(app_url: str, page: Page):
+    """Defence in depth: the component loads the map page the app names, and nothing from
+    another origin even when told to (a render message posted by the parent page)."""
+    page.goto(f"{app_url}/?from=2020-10-01&to=2020-10-05")
+    frame = _wait_for_period(page, "2020-10-05")
+    frame.evaluate("() => { window.__sameWindow = true; }")
+    for doc in ["http://example.invalid/map.html", "javascript:alert(1)", "//example.invalid/x"]:
+        page.evaluate(
+            """(doc) => document.querySelector('iframe').contentWindow.postMessage(
+                 {type: 'streamlit:render', args: {doc: doc, period: [18536, 18540]}}, '*')""",
+            doc,
+        )
+    page.wait_for_timeout(1500)
+    assert all(
+        "example.invalid" not in f.url and not f.url.startswith("javascript") for f in page.frames
+    )
+    assert wait_for_map(page).evaluate("() => window.__sameWindow === true")

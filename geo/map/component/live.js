@@ -89,6 +89,13 @@
     }
   }
 
+  // Only a page of this server (the app publishes the map under its own static folder).
+  function sameOrigin(url) {
+    if (typeof url !== "string" || !url) { return null; }
+    var resolved = new URL(url, window.location.href);
+    return resolved.origin === window.location.origin ? resolved.href : null;
+  }
+
   function load(url) {
     if (loading) { loading.frame.remove(); }  // a newer page replaces one still on its way
     var frame = document.createElement("iframe");
@@ -130,7 +137,7 @@
       height = args.height;
       post("streamlit:setFrameHeight", { height: height });
     }
-    var url = args.doc;
+    var url = sameOrigin(args.doc);
     if (url && (!current || current.url !== url) && (!loading || loading.url !== url)) {
       load(url);
     }
