@@ -313,8 +313,10 @@ class EventData(MacroElement):
 
     def render(self, **kwargs) -> None:
         """With a URL, the page's head asks for the payload at once (a preload the script's
-        fetch then takes), so it downloads while Leaflet and the map's script load."""
-        if self.url:
+        fetch then takes), so it downloads while Leaflet and the map's script load. Only for a
+        path on the page's own server (the dashboard's `publish`): a page never asks the
+        browser to fetch from elsewhere before its script runs."""
+        if self.url and self.url.startswith("/") and not self.url.startswith("//"):
             figure = self.get_root()
             link = (
                 f'<link rel="preload" href="{html.escape(self.url, quote=True)}" as="fetch"'

@@ -98,3 +98,20 @@ def test_the_component_ships_its_page_and_script():
     # It evaluates nothing it is sent.
     for word in ("eval(", "new Function", "innerHTML", "document.write", "srcdoc"):
         assert word not in script
+
+
+def test_the_page_preloads_its_own_servers_payload_only(settings):
+    from test_eventlayer import _events  # this folder is on sys.path under pytest
+
+    from geo.map.events import event_payload
+
+    payload = event_payload(_events())
+    here = build_map(
+        "2020-11-10", layers=["countries"], events=payload, events_url="/app/static/data/e.json"
+    )
+    head = map_page(here).split("<body>")[0]
+    assert '<link rel="preload" href="/app/static/data/e.json" as="fetch"' in head
+    elsewhere = build_map(
+        "2020-11-10", layers=["countries"], events=payload, events_url="http://x.invalid/e.json"
+    )
+    assert 'rel="preload"' not in map_page(elsewhere)
