@@ -292,8 +292,8 @@ def _init_from_url() -> None:
             "names": view.convention,
             "_center": view.center,
             "_zoom": view.zoom,
-            # Where the map opens. Kept fixed while the user stays on the page: rebuilding
-            # the map at every pan would make st_folium redraw it; panning is the browser's.
+            # Where the map opens when no view of the user's is known (a framed map: the
+            # region's box until the browser has framed the events).
             "_origin": (view.center, view.zoom),
             "_view_ready": True,
             "preset": preset_for(view.start, view.end),
@@ -413,8 +413,8 @@ def map_frame(
     panning and zooming are the user's between those. With `in_browser` (the map draws the
     events) the browser frames the events it holds (geo.map.framing.fit_to_events): a period
     change reads nothing from the store first. Otherwise the store boxes them (`box_of()`).
-    "The whole region" frames Armenia and Azerbaijan. The opening centre stays fixed while the
-    user stays on the page (a new one would rebuild the map).
+    "The whole region" frames Armenia and Azerbaijan. The opening centre is used only when the
+    live map loads its first page (later pages keep the view the user has).
     """
     s = st.session_state
     choice = s.get("frame", FRAME_EVENTS)
