@@ -27,8 +27,6 @@ from geo.region import (
 )
 from geo.schema import EVENT_TYPES, POINTLESS_TYPES
 
-FIT_PADDING_PX = 12  # also in geo/map/js/framing.js
-FIT_MAX_ZOOM = 11  # a single village's events still show the village's surroundings
 _JS = Path(__file__).with_name("js") / "framing.js"
 _EPOCH = dt.date(1970, 1, 1)
 

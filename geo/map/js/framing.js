@@ -11,7 +11,9 @@
 (function () {
   if (window.NKFrame) { return; }
 
-  var PAD = 12, MAX_ZOOM = 11;  // geo.map.framing.FIT_PADDING_PX, FIT_MAX_ZOOM
+  // Padding in pixels; the closest zoom a fit goes to (a single village's events still show
+  // the village's surroundings).
+  var PAD = 12, MAX_ZOOM = 11;
 
   // Every Leaflet map of the page fits `bounds`, clear of an open legend on the right when
   // the map is wide enough to spare its width.
