@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import pandas as pd
 import streamlit as st
@@ -19,7 +19,7 @@ from geo.layers import LAYER_TITLES
 from geo.map.build import build_map, reuse_compiled_templates
 from geo.map.events import EventPayload, event_payload, is_published, publish
 from geo.map.framing import box_fit, events_fit
-from geo.map.live import COMPONENT_DIR, is_map_published, live_args, publish_map
+from geo.map.live import COMPONENT_DIR, drawn, is_map_published, live_args, moved_view, publish_map
 from geo.region import (
     DEFAULT_CENTER_LATLON,
     DEFAULT_ZOOM,
@@ -242,11 +242,19 @@ def map_document(settings: Settings, view: View, span: tuple[dt.date, dt.date]) 
     return doc
 
 
+@dataclass(frozen=True)
+class MapReport:
+    """What the live map said: the view the user last moved it to ({"center": {"lat", "lng"},
+    "zoom"}, None before the first move) and whether it has drawn this run's page and period."""
+
+    view: dict | None
+    drawn: bool
+
+
 def live_map(
     settings: Settings, view: View, span: tuple[dt.date, dt.date], *, height: int = 600
-) -> dict | None:
-    """Draw the map page's map (geo.map.live) and return the view the user moved it to
-    ({"center": {"lat", "lng"}, "zoom"}, or None before the first move)."""
+) -> MapReport:
+    """Draw the map page's map (geo.map.live) and return what it reported."""
     (center, zoom), fit = map_frame(
         view, lambda: view_box(settings, view), in_browser="events" in view.layers
     )
@@ -265,7 +273,8 @@ def live_map(
         fit_seq=st.session_state.get("_fit_seq", 0),
         height=height,
     )
-    return _live_map(**args, key="map", default=None)
+    value = _live_map(**args, key="map", default=None)
+    return MapReport(view=moved_view(value), drawn=drawn(args, value))
 
 
 def _init_from_url() -> None:
@@ -443,16 +452,15 @@ def _opening(origin: tuple) -> tuple[tuple[float, float], int]:
     return (center or DEFAULT_CENTER_LATLON), (zoom or DEFAULT_ZOOM)
 
 
-def remember_map_view(view: View, returned: dict | None) -> View:
+def remember_map_view(view: View, moved: dict | None) -> View:
     """The view with the map's current centre and zoom, kept for the permalink: the user's
-    last move (the live map's value, taken when it is new), unless the map was framed since
+    last move (`MapReport.view`, taken when it is new), unless the map was framed since
     (`live_map`)."""
     s = st.session_state
-    center, zoom = (returned or {}).get("center"), (returned or {}).get("zoom")
-    if center and zoom and returned != s.get("_map_value"):
-        s["_map_value"] = returned
-        s["_center"] = (round(center["lat"], 4), round(center["lng"], 4))
-        s["_zoom"] = int(zoom)
+    if moved and moved != s.get("_map_value"):
+        s["_map_value"] = moved
+        s["_center"] = (round(moved["center"]["lat"], 4), round(moved["center"]["lng"], 4))
+        s["_zoom"] = int(moved["zoom"])
     return replace(view, center=s.get("_center"), zoom=s.get("_zoom"))
 
 
@@ -691,25 +699,53 @@ def import_history(settings: Settings, identity: auth.Identity) -> None:
 # ------------------------------------------------------------------------ map page sections
 
 
-def summary(where, counts, view: View) -> None:
-    """What the map shows, in words: our words as a caption; the filters in words (they carry
-    permalink text: `q`, `claimed`) as plain text, never as Markdown."""
+def summary(where, view: View) -> None:
+    """What the map shows, in words, above it: our words as a caption; the filters in words
+    (they carry permalink text: `q`, `claimed`) as plain text, never as Markdown. Nothing here
+    is read from the store, so it is drawn with the map (the counts come under it)."""
     with where.container():
         st.caption(
-            f"{counts.events:,} events, {view.start:%d %b %Y} to {view.end:%d %b %Y}: "
-            f"{counts.placed:,} with a map point, {counts.unplaced:,} without one (in the "
-            f"table). Reference geography as on {view.end:%d %b %Y}; ▶ replays the period; "
-            "schematic geometry is labelled. The events are compiled from public reports, "
-            "many of them one side's claims: click one for its source and claimant, and open "
-            "its report (linked in the table) before relying on it."
+            f"{view.start:%d %b %Y} to {view.end:%d %b %Y}. Reference geography as on "
+            f"{view.end:%d %b %Y}; ▶ replays the period; schematic geometry is labelled. The "
+            "events are compiled from public reports, many of them one side's claims: click "
+            "one for its source and claimant, and open its report (linked in the table) "
+            "before relying on it."
         )
         st.text("View: " + view.describe())
 
 
-def timeline(settings: Settings, view: View) -> None:
+# The sections under the map wait until the map has drawn the period (MapReport.drawn: the
+# live map says so, and the page reruns): computed earlier, the store's aggregates and the
+# charts' and grids' rendering compete with its draw for the machine (bench/RESULTS.md). Until
+# then each keeps about its height, so the page under the map does not jump.
+PENDING = "After the map has drawn the period…"
+TIMELINE_HEIGHT, PROXIMITY_HEIGHT, TABLE_HEIGHT = 476, 295, 400
+
+
+def _pending(height: int) -> None:
+    with st.container(height=height, border=False):
+        st.caption(PENDING)
+
+
+def counts_line(counts, view: View) -> None:
+    """How many events the view holds and how many have a map point (None: not yet counted)."""
+    if counts is None:
+        st.caption(f"Counting the events, {view.start:%d %b %Y} to {view.end:%d %b %Y}…")
+        return
+    st.caption(
+        f"{counts.events:,} events, {view.start:%d %b %Y} to {view.end:%d %b %Y}: "
+        f"{counts.placed:,} with a map point, {counts.unplaced:,} without one (in the table "
+        "below)."
+    )
+
+
+def timeline(settings: Settings, view: View, *, drawn: bool = True) -> None:
     """Events and known fatalities per day by type (counted by the store), under the map."""
     from geo.map.timeline import RULES_CAPTION, timeline_charts
 
+    if not drawn:
+        _pending(TIMELINE_HEIGHT)
+        return
     counts, marks = _ask(settings, _timeline, view)
     if counts.empty:
         return
@@ -718,13 +754,16 @@ def timeline(settings: Settings, view: View) -> None:
     st.caption(RULES_CAPTION)
 
 
-def proximity_table(settings: Settings, view: View) -> None:
+def proximity_table(settings: Settings, view: View, *, drawn: bool = True) -> None:
     """How many events fell within N km of each pipeline and of the line of contact (counted
     by the store: PostGIS on PostgreSQL, geo.store.query on SQLite)."""
     from geo.proximity import proximity_table
 
     st.subheader("How close to the pipelines and the line of contact")
     km = st.slider("Within (km)", 1, 50, 10, key="km")
+    if not drawn:
+        _pending(PROXIMITY_HEIGHT)
+        return
     near, lines = _ask(settings, _near, view, float(km), settings)
     st.dataframe(proximity_table(near, lines, km), hide_index=True, width="stretch")
     no_line = (
@@ -762,16 +801,21 @@ TABLE_COLUMNS = {
 }
 
 
-def events_table(settings: Settings, view: View, total: int) -> None:
+def events_table(settings: Settings, view: View, total: int | None) -> None:
     """The view's events as a data grid, a page at a time (text is data there: never HTML or
-    Markdown)."""
-    with st.expander(f"The {total:,} events shown", expanded=False):
+    Markdown); `total` None: not yet counted (the map is drawing)."""
+    with st.expander("The events, as a table", expanded=False, key="table"):
+        if total is None:
+            if "table_page" in st.session_state:  # keep the page the widget is not drawn on
+                st.session_state["table_page"] = st.session_state["table_page"]
+            _pending(TABLE_HEIGHT)
+            return
         pages = max(1, -(-total // TABLE_ROWS))
         if st.session_state.get("table_page", 1) > pages:  # a smaller view than last time
             st.session_state["table_page"] = 1
         page = 1
         if pages > 1:
-            page = int(st.number_input(f"Page (of {pages:,})", 1, pages, 1, key="table_page"))
+            page = int(st.number_input(f"Page (of {pages:,})", 1, pages, key="table_page"))
             first = (page - 1) * TABLE_ROWS
             st.caption(
                 f"Events {first + 1:,} to {min(total, first + TABLE_ROWS):,} of {total:,}, by "

@@ -22,6 +22,7 @@ import geopandas as gpd
 import pandas as pd
 import pytest
 from hostile import NUL, PAYLOADS, TEXT_COLUMNS, assert_inert, hostile_rows
+from live_map import report_drawn
 from streamlit.testing.v1 import AppTest
 
 from geo.briefing import SnapshotOptions, briefing_html, series, snapshot
@@ -306,14 +307,15 @@ def test_map_page_draws_permalink_text_as_text_not_markdown(db, monkeypatch):
     monkeypatch.setenv("NKMAP_DB", str(db))
     at = AppTest.from_file(str(REPO / "app.py"), default_timeout=90)
     at.query_params.update(PERMALINK)
-    at.run()
-    assert not at.exception
-    for text in _markdown_texts(at):
-        for payload in (PAYLOADS["markdown_image"], PAYLOADS["markdown_link"], "PRB{{"):
-            assert payload not in text, text
-        assert_inert(text)
-    plain = " ".join(str(t.value) for t in at.text)
-    assert PAYLOADS["markdown_image"] in plain  # the filters in words, as typed
+    for run in (at.run, lambda: report_drawn(at)):  # the map's run, then what is under it
+        run()
+        assert not at.exception
+        for text in _markdown_texts(at):
+            for payload in (PAYLOADS["markdown_image"], PAYLOADS["markdown_link"], "PRB{{"):
+                assert payload not in text, text
+            assert_inert(text)
+        plain = " ".join(str(t.value) for t in at.text)
+        assert PAYLOADS["markdown_image"] in plain  # the filters in words, as typed
     # The events table holds the notes verbatim (a data grid, never HTML or Markdown).
     table = next(df.value for df in at.dataframe if "notes" in df.value.columns)
     assert set(PAYLOADS.values()) <= set(table["notes"]) or table.empty
@@ -324,6 +326,10 @@ def test_map_page_table_and_legend_with_hostile_events(db, monkeypatch):
     at = AppTest.from_file(str(REPO / "app.py"), default_timeout=90)
     at.query_params.update({"from": DAY, "to": DAY})
     at.run()
+    assert not at.exception
+    for text in _markdown_texts(at):  # the map's run, before the counts and tables
+        assert_inert(text)
+    report_drawn(at)
     assert not at.exception
     table = next(df.value for df in at.dataframe if "notes" in df.value.columns)
     assert set(table["notes"]) == set(PAYLOADS.values())
@@ -336,7 +342,15 @@ def test_map_page_table_and_legend_with_hostile_events(db, monkeypatch):
     from geo.map.served import served_path
 
     args = json.loads(at.get("component_instance")[0].proto.json_args)
-    assert set(args) - {"key", "default"} == {"doc", "center", "zoom", "period", "fit", "height"}
+    assert set(args) - {"key", "default"} == {
+        "doc",
+        "center",
+        "zoom",
+        "period",
+        "fit",
+        "height",
+        "ready",
+    }
     assert_inert(json.dumps(args))
     assert_inert(served_path(args["doc"]).read_text(encoding="utf-8"))
 

@@ -60,12 +60,34 @@ def live_args(
     fit_seq: int = 0,
     height: int = 600,
 ) -> dict:
-    """The component's arguments: the page's URL and JSON values (see component/live.js)."""
+    """The component's arguments: the page's URL and JSON values (see component/live.js).
+    `ready` names the page and period: the component hands it back as "drawn" once the map
+    shows them drawn (`drawn`)."""
+    period = [day_number(start, OPEN_START), day_number(end, OPEN_END)]
     return {
         "doc": doc,
         "center": [float(center[0]), float(center[1])],
         "zoom": int(zoom),
-        "period": [day_number(start, OPEN_START), day_number(end, OPEN_END)],
+        "period": period,
         "fit": {"seq": int(fit_seq), **fit} if fit else None,
         "height": int(height),
+        "ready": f"{doc}#{period[0]},{period[1]}",
     }
+
+
+def drawn(args: dict, value: object) -> bool:
+    """True when the component's value (`{"view", "drawn"}`) says the map has drawn what
+    `args` asked for: the page and period, not an earlier one."""
+    return isinstance(value, dict) and value.get("drawn") == args["ready"]
+
+
+def moved_view(value: object) -> dict | None:
+    """The user's last move in the component's value: {"center": {"lat", "lng"}, "zoom"},
+    or None (no move yet, or not a value of this component)."""
+    view = value.get("view") if isinstance(value, dict) else None
+    if not isinstance(view, dict) or not isinstance(view.get("center"), dict):
+        return None
+    numbers = (view["center"].get("lat"), view["center"].get("lng"), view.get("zoom"))
+    if not all(isinstance(n, int | float) and not isinstance(n, bool) for n in numbers):
+        return None
+    return view

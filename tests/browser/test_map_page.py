@@ -480,3 +480,68 @@ def test_the_live_map_loads_only_pages_of_its_own_server(app_url: str, page: Pag
         "example.invalid" not in f.url and not f.url.startswith("javascript") for f in page.frames
     )
     assert wait_for_map(page).evaluate("() => window.__sameWindow === true")
+
+
+# In every frame: when the events layer of a map page first drew a period (`data-day` of its
+# time control: first draw epoch), and, in the app's page, when each counts line first showed.
+ORDER_JS = """
+(() => {
+  const now = () => performance.timeOrigin + performance.now();
+  const drawn = (window.__nkDrawnAt = {}), counted = (window.__nkCountedAt = {});
+  function tick() {
+    const ev = window.nkEvents, tc = document.querySelector(".nk-time");
+    if (ev && ev.draws > 0 && tc) {
+      const day = tc.getAttribute("data-day");
+      if (!(day in drawn)) { drawn[day] = now(); }
+    }
+    for (const el of document.querySelectorAll('[data-testid="stCaptionContainer"]')) {
+      const m = /^[\\d,]+ events, .* to (\\d\\d \\w+ \\d{4}):/.exec(el.textContent);
+      if (m && !(m[1] in counted)) { counted[m[1]] = now(); }
+    }
+    requestAnimationFrame(tick);
+  }
+  requestAnimationFrame(tick);
+})();
+"""
+
+
+def _first_drawn(page: Page, day: str) -> float:
+    for frame in page.frames:
+        try:
+            at = frame.evaluate(f"() => (window.__nkDrawnAt || {{}})['{day}']")
+        except Error:  # a frame detached while we looked
+            continue
+        if at:
+            return at
+    raise AssertionError(f"no map frame drew {day}")
+
+
+def test_the_counts_timeline_and_tables_come_after_the_maps_draw(
+    app_url: str, page: Page, page_log: PageLog
+):
+    """The map first (geo/ui.py MapReport): the page's counts, timeline and tables are
+    computed once the live map says it has drawn the period, in the next rerun; until then
+    they keep their places, and the table keeps its state."""
+    page.add_init_script(ORDER_JS)
+    page.goto(f"{app_url}/?from=2020-09-27&to=2020-11-10")
+    counts = page.get_by_text("with a map point, ", exact=False).first
+    counts.wait_for(timeout=60_000)
+    assert "10 Nov 2020" in counts.inner_text()
+    counted = page.evaluate("() => window.__nkCountedAt['10 Nov 2020']")
+    assert _first_drawn(page, "2020-11-10") < counted
+    table = page.locator(".st-key-table details")  # the events table's expander (keyed)
+    page.get_by_text("The events, as a table").click()  # open the table
+    page.wait_for_function(
+        "() => document.querySelectorAll('[data-testid=\"stDataFrame\"]').length === 2"
+    )
+
+    _type_to_date(page, "2020-10-05")
+    page.get_by_text("05 Oct 2020: ", exact=False).first.wait_for(timeout=60_000)
+    counted = page.evaluate("() => window.__nkCountedAt['05 Oct 2020']")
+    assert _first_drawn(page, "2020-10-05") < counted
+    assert table.get_attribute("open") is not None  # the table stayed open meanwhile
+    page.wait_for_function(
+        "() => document.querySelectorAll('[data-testid=\"stDataFrame\"]').length === 2"
+    )
+    assert page_log.offsite_requests == [] and page_log.page_errors == []
+    save_screenshot(page, "map-first-counts-after-draw")

@@ -9,7 +9,15 @@ import pytest
 
 from geo.map.build import build_map
 from geo.map.framing import box_fit, events_fit
-from geo.map.live import COMPONENT_DIR, is_map_published, live_args, map_page, publish_map
+from geo.map.live import (
+    COMPONENT_DIR,
+    drawn,
+    is_map_published,
+    live_args,
+    map_page,
+    moved_view,
+    publish_map,
+)
 from geo.map.served import served_path
 from geo.region import WHOLE_REGION_LONLAT_BOX
 from geo.settings import Settings
@@ -75,6 +83,7 @@ def test_the_component_gets_values_only():
         "period": [18532, 18576],
         "fit": {"seq": 3, **fit},
         "height": 600,
+        "ready": "/app/static/data/map-1.html#18532,18576",
     }
     # JSON all the way down: numbers and the page's URL, nothing a browser would evaluate.
     assert json.loads(json.dumps(args)) == args
@@ -115,3 +124,42 @@ def test_the_page_preloads_its_own_servers_payload_only(settings):
         "2020-11-10", layers=["countries"], events=payload, events_url="http://x.invalid/e.json"
     )
     assert 'rel="preload"' not in map_page(elsewhere)
+
+
+def test_drawn_is_this_pages_and_periods_report_and_a_move_is_the_components_shape():
+    args = live_args(
+        "/app/static/data/map-1.html",
+        center=(40.0, 46.5),
+        zoom=7,
+        start=dt.date(2020, 9, 27),
+        end=dt.date(2020, 11, 10),
+    )
+    other = live_args(
+        "/app/static/data/map-2.html",
+        center=(40.0, 46.5),
+        zoom=7,
+        start=dt.date(2020, 9, 27),
+        end=dt.date(2020, 11, 10),
+    )
+    later = live_args(
+        "/app/static/data/map-1.html",
+        center=(40.0, 46.5),
+        zoom=7,
+        start=dt.date(2020, 9, 27),
+        end=dt.date(2020, 11, 11),
+    )
+    assert len({args["ready"], other["ready"], later["ready"]}) == 3
+    assert drawn(args, {"view": None, "drawn": args["ready"]})
+    for value in (None, {}, "x", [args["ready"]], {"drawn": later["ready"]}, {"drawn": None}):
+        assert not drawn(args, value)
+    move = {"center": {"lat": 40.1, "lng": 46.7}, "zoom": 9}
+    assert moved_view({"view": move, "drawn": None}) == move
+    for value in (
+        None,
+        {"view": None},
+        {"view": {"center": {"lat": "40", "lng": 46.7}, "zoom": 9}},
+        {"view": {"center": {"lat": 40.1, "lng": 46.7}, "zoom": True}},
+        {"view": {"center": [40.1, 46.7], "zoom": 9}},
+        {"center": {"lat": 40.1, "lng": 46.7}, "zoom": 9},  # the old shape: not a move now
+    ):
+        assert moved_view(value) is None

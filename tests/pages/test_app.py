@@ -7,6 +7,8 @@ import tomllib
 from pathlib import Path
 
 import pytest
+from live_map import map_args as _map_args
+from live_map import report_drawn as _drawn
 from streamlit.testing.v1 import AppTest
 
 from geo.schema import EVENT_TYPES
@@ -21,11 +23,11 @@ def _own_store(monkeypatch, seeded_db):
     monkeypatch.setenv("NKMAP_DB", seeded_db)
 
 
-def _map_args(at: AppTest) -> dict:
-    # The live map (geo.map.live) is a custom component: its arguments are the URL of the
-    # map's page and values (period, framing, view).
-    (instance,) = at.get("component_instance")
-    return json.loads(instance.proto.json_args)
+def _open(**query: str) -> AppTest:
+    """The map page at a permalink, drawn."""
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params.update(query)
+    return _drawn(at.run())
 
 
 def _map_html(at: AppTest) -> str:
@@ -36,7 +38,7 @@ def _map_html(at: AppTest) -> str:
 
 
 def test_map_page_runs_and_draws_the_layers():
-    at = AppTest.from_file(APP, default_timeout=60).run()
+    at = _open()
     assert not at.exception
     assert at.title[0].value == "Nagorno-Karabakh conflict map"
     html = _map_html(at)
@@ -92,19 +94,21 @@ def _served(url: str) -> Path:
     return served_path(url)
 
 
+def _counts_line(at: AppTest) -> str:
+    return next(c.value for c in at.caption if re.match(r"[\d,]+ events, ", c.value))
+
+
 def _count(at: AppTest) -> int:
-    return int(at.caption[0].value.split(" events")[0].replace(",", ""))
+    return int(_counts_line(at).split(" events")[0].replace(",", ""))
 
 
 def test_filters_reduce_the_events_and_go_into_the_url():
-    at = AppTest.from_file(APP, default_timeout=60).run()
+    at = _open()
     everything = _count(at)
-    at.multiselect(key="types").set_value(["shelling"]).run()
-    shelling = _count(at)
+    shelling = _count(_drawn(at.multiselect(key="types").set_value(["shelling"]).run()))
     assert 0 < shelling < everything
     assert at.query_params["types"] == ["shelling"] or at.query_params["types"] == "shelling"
-    at.text_input(key="q").set_value("Ganja").run()
-    assert _count(at) < shelling
+    assert _count(_drawn(at.text_input(key="q").set_value("Ganja").run())) < shelling
 
 
 def test_a_permalink_restores_the_view():
@@ -120,10 +124,10 @@ def test_a_permalink_restores_the_view():
 
 
 def test_presets_set_the_period():
-    at = AppTest.from_file(APP, default_timeout=60).run()
-    at.selectbox(key="preset").set_value("2023 offensive and exodus").run()
+    at = _open()
+    _drawn(at.selectbox(key="preset").set_value("2023 offensive and exodus").run())
     assert str(at.date_input(key="from").value) == "2023-09-19"
-    assert "2023" in at.caption[0].value
+    assert "2023" in at.caption[0].value and "2023" in _counts_line(at)
 
 
 def test_naming_convention_reaches_the_map():
@@ -147,11 +151,11 @@ def test_streamlit_config_is_safe_and_serves_static_assets():
 
 
 def test_proximity_table_counts_events_near_each_line():
-    at = AppTest.from_file(APP, default_timeout=60).run()
+    at = _open()
     near = next(d.value for d in at.dataframe if "line" in d.value)
     assert "Baku-Tbilisi-Ceyhan (BTC)" in set(near["line"])
     within = [c for c in near.columns if c.startswith("events within")][0]
-    at.slider(key="km").set_value(50).run()
+    at.slider(key="km").set_value(50).run()  # the map has drawn this period: no wait
     wider = next(d.value for d in at.dataframe if "line" in d.value)
     assert wider[within.replace("10", "50")].sum() >= near[within].sum()
 
@@ -179,9 +183,7 @@ def test_coming_back_from_another_page_keeps_the_view():
 
 
 def test_proximity_says_why_there_is_no_line_of_contact_during_the_war():
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.query_params.update({"from": "2020-10-01", "to": "2020-10-10"})
-    at.run()
+    at = _open(**{"from": "2020-10-01", "to": "2020-10-10"})
     near = next(d.value for d in at.dataframe if "closest event" in d.value)
     assert "Line of Contact, 1994-2020" not in set(near["line"])
     assert any("No line of contact is drawn for 10 Oct 2020" in c.value for c in at.caption)
@@ -203,9 +205,7 @@ def test_a_permalink_to_a_presets_dates_shows_that_preset_and_zooms_the_slider()
 
 
 def test_the_events_table_has_readable_headings_and_days_without_times():
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.query_params.update({"from": "2020-09-27", "to": "2020-11-10"})
-    at.run()
+    at = _open(**{"from": "2020-09-27", "to": "2020-11-10"})
     table = at.dataframe[-1]
     config = json.loads(table.proto.columns)
     headings = {name: c["label"] for name, c in config.items() if "label" in c}
@@ -218,11 +218,69 @@ def test_the_events_table_has_readable_headings_and_days_without_times():
 
 
 def test_the_caption_counts_what_the_map_draws_and_says_what_the_events_are():
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.query_params.update({"from": "2020-09-27", "to": "2020-11-10"})
-    at.run()
-    caption = at.caption[0].value
+    at = _open(**{"from": "2020-09-27", "to": "2020-11-10"})
+    caption = at.caption[0].value  # above the map
     table = at.dataframe[-1].value  # every event of the period
-    m = re.search(r"(\d+) events, .*?: (\d+) with a map point, (\d+) without one", caption)
+    m = re.search(r"(\d+) events, .*?: (\d+) with a map point, (\d+) without one", _counts_line(at))
     assert m and int(m.group(1)) == len(table) == int(m.group(2)) + int(m.group(3))
     assert "compiled from public reports" in caption and "one side's claims" in caption
+
+
+def test_the_map_is_drawn_before_what_is_under_it():
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    assert not at.exception
+    # The first run sends the map and keeps the places of what is under it: no counts, chart or
+    # table yet (the store's aggregates would compete with the map's draw).
+    assert not at.dataframe and not at.get("vega_lite_chart")
+    assert any(c.value.startswith("Counting the events, 27 Sep 2020") for c in at.caption)
+    assert at.slider(key="km").value == 10  # widgets stay drawn: their values are kept
+    _drawn(at)
+    assert at.dataframe and at.get("vega_lite_chart") and _count(at) > 0
+    # A period change: the map gets its period; the rest follows the map's report for it.
+    earlier = _map_args(at)["ready"]
+    at.date_input(key="to").set_value("2020-10-20").run()
+    assert _map_args(at)["ready"] != earlier
+    assert not at.dataframe and not at.get("vega_lite_chart")
+    # The earlier period's report (still the component's value) is not this one's.
+    at.session_state["map"] = {"view": None, "drawn": earlier}
+    assert not at.run().dataframe
+    assert "20 Oct 2020" in _counts_line(_drawn(at)) and at.dataframe
+
+
+def test_a_move_reported_with_the_draw_goes_into_the_permalink():
+    at = _open()
+    assert "lat" not in at.query_params  # framed by the browser: no map view to keep
+    ready = _map_args(at)["ready"]
+    at.session_state["map"] = {
+        "view": {"center": {"lat": 40.1, "lng": 46.7}, "zoom": 9},
+        "drawn": ready,
+    }
+    at.run()
+    assert float(at.query_params["lat"]) == 40.1 and at.query_params["z"] == "9"
+    assert at.dataframe  # still drawn: a move is not a new period
+    # A value that is not the component's own shape moves nothing and counts as not drawn.
+    at.session_state["map"] = {"view": {"center": {"lat": "x", "lng": None}, "zoom": 9}}
+    at.run()
+    assert not at.exception and float(at.query_params["lat"]) == 40.1
+    assert not at.dataframe
+
+
+def test_the_table_keeps_its_page_while_the_map_draws(tmp_path, monkeypatch):
+    from bench import synth
+    from geo.cli import main
+
+    db = str(tmp_path / "big.sqlite")
+    assert main(["ingest", "--db", db, str(synth.write_csv(tmp_path / "e.csv", 2_500))]) == 0
+    monkeypatch.setenv("NKMAP_DB", db)
+    at = _open(**{"from": "2000-01-01", "to": "2030-12-31"})
+    pages = at.number_input(key="table_page")
+    assert pages.label == "Page (of 3)"
+    _drawn(pages.set_value(2).run())
+    second = at.dataframe[-1].value
+    assert len(second) == 1_000
+    # A layer change loads another map page: the table waits for its draw, and keeps page 2.
+    at.multiselect(key="layers").set_value(["countries", "events"]).run()
+    assert not at.dataframe
+    _drawn(at)
+    assert at.number_input(key="table_page").value == 2
+    assert at.dataframe[-1].value["event_date"].tolist() == second["event_date"].tolist()

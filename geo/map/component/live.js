@@ -4,7 +4,9 @@
  *
  * Streamlit's component protocol (v1, by postMessage): this page says "componentReady";
  * every rerun of the app sends "render" with the arguments; "setFrameHeight" sizes this
- * iframe; "setComponentValue" hands the app the map's centre and zoom (for the permalink).
+ * iframe; "setComponentValue" hands the app {view, drawn}: the map's centre and zoom after the
+ * user's last move (for the permalink), and the `ready` token of the last arguments the map has
+ * drawn (the page draws its counts, timeline and tables after the map: geo/ui.py).
  * The arguments are values only (numbers, dates as day numbers, the map page's URL): nothing
  * here is evaluated.
  *
@@ -17,6 +19,9 @@
  *   fit     {seq, box | events}: frame the map once (window.NKFrame, geo/map/js/framing.js);
  *           a fit is applied once per seq, and its move is not reported back.
  *   height  pixels.
+ *   ready   a token for the page and period: handed back as `drawn` once the events layer
+ *           has drawn them (or at once when there is nothing to draw; at the latest after
+ *           READY_LIMIT_MS, so the rest of the app's page never waits on a map that cannot draw).
  */
 (function () {
   "use strict";
@@ -29,6 +34,12 @@
   var height = null;
   var sent = null;      // the last view handed to the app ("lat,lng,zoom")
   var timer = null;
+  var view = null;      // the user's last move, handed to the app with every value
+  var drawn = null;     // the last `ready` token handed back
+  var drawsBefore = null;  // the events layer's draws when the period was applied (null: none to wait for)
+  var readyTimer = null;
+  var awaiting = null;  // the token the timer is for
+  var READY_LIMIT_MS = 3000;
   // When each render arrived and each period was applied (ms since 1970), for the benches.
   var log = (window.nkLive = { renders: [], periods: [] });
   function stamp(list) {
@@ -56,6 +67,10 @@
     return [c.lat.toFixed(4), c.lng.toFixed(4), map.getZoom()].join(",");
   }
 
+  function sendValue() {
+    post("streamlit:setComponentValue", { value: { view: view, drawn: drawn }, dataType: "json" });
+  }
+
   // The user's pans and zooms reach the app (one rerun each, once the map has settled).
   function report() {
     if (!current) { return; }
@@ -63,10 +78,43 @@
     if (key === sent) { return; }
     sent = key;
     var c = current.map.getCenter();
-    post("streamlit:setComponentValue", {
-      value: { center: { lat: c.lat, lng: c.lng }, zoom: current.map.getZoom() },
-      dataType: "json"
-    });
+    view = { center: { lat: c.lat, lng: c.lng }, zoom: current.map.getZoom() };
+    sendValue();
+  }
+
+  // "Drawn": the page on screen is the arguments' page, shows their period, and its events
+  // layer has drawn since the period was applied (or has nothing to draw: no events layer, off
+  // the map, or its data failed, which the page says in the map).
+  function isDrawn() {
+    if (!current || current.url !== sameOrigin(args.doc)) { return false; }
+    if (args.period && current.win.nkTime && period !== args.period.join(",")) { return false; }
+    var ev = current.win.nkEvents;
+    if (drawsBefore === null || !ev || !ev._map || ev.error) { return true; }
+    return ev.draws > drawsBefore;
+  }
+  // Hand the app the token once per new token, after the browser has painted the draw (the
+  // app's next rerun then draws the rest of its page without competing with the map's).
+  function handBack(token) {
+    if (!token || token === drawn) { return; }
+    clearTimeout(readyTimer);
+    readyTimer = null;
+    awaiting = null;
+    drawn = token;
+    requestAnimationFrame(function () { setTimeout(sendValue, 0); });
+  }
+  function checkDrawn() {
+    if (args && args.ready && args.ready !== drawn && isDrawn()) { handBack(args.ready); }
+  }
+  function awaitDrawn() {
+    if (!args || !args.ready || args.ready === drawn) { return; }
+    var token = args.ready;
+    if (token !== awaiting) {
+      awaiting = token;
+      clearTimeout(readyTimer);
+      readyTimer = setTimeout(function () { if (awaiting === token) { handBack(token); } },
+                              READY_LIMIT_MS);
+    }
+    checkDrawn();
   }
   function onMove() {
     clearTimeout(timer);
@@ -80,6 +128,8 @@
     if (p && win.nkTime && p.join(",") !== period) {
       period = p.join(",");
       stamp(log.periods);
+      var ev = win.nkEvents;
+      drawsBefore = ev && ev._map && !ev.error ? ev.draws : null;
       win.nkTime.setPeriod(p[0], p[1]);
     }
     var fit = args.fit;
@@ -108,7 +158,7 @@
       loading = null;
       if (!map) {  // not a map page (a missing file): keep what is on screen
         frame.remove();
-        return;
+        return;  // (the app's page is drawn anyway, after READY_LIMIT_MS)
       }
       if (current) {  // a new page of the same map: keep the user's view
         map.setView(current.map.getCenter(), current.map.getZoom(), { animate: false });
@@ -124,7 +174,9 @@
       // A framing's move is the app's, not the user's: it is not handed back (the app
       // already knows the view is framed, and a report would rerun the whole page).
       map.on("nkframed", function () { clearTimeout(timer); sent = viewKey(map); });
+      map.on("nkdrawn", checkDrawn);
       apply();
+      checkDrawn();
     });
     frame.src = url;
     document.body.appendChild(frame);
@@ -142,6 +194,7 @@
       load(url);
     }
     apply();
+    awaitDrawn();
   }
 
   window.addEventListener("message", function (event) {

@@ -424,6 +424,7 @@
       var el = map.getContainer();
       el.setAttribute("data-nk-" + this.options.name + "-draws", this.draws);
       el.setAttribute("data-nk-" + this.options.name + "-shown", this.shown);
+      map.fire("nkdrawn", { layer: this });  // the live map hands the app "drawn" (component/)
     },
 
     // Circles are stamped into one ImageData (with alpha blending) and put on the canvas in
