@@ -19,7 +19,14 @@ from geo.layers import LAYER_TITLES
 from geo.map.build import build_map, reuse_compiled_templates
 from geo.map.events import EventPayload, event_payload, is_published, publish
 from geo.map.framing import box_fit, events_fit
-from geo.map.live import COMPONENT_DIR, drawn, is_map_published, live_args, moved_view, publish_map
+from geo.map.live import (
+    COMPONENT_DIR,
+    has_drawn,
+    is_map_published,
+    live_args,
+    moved_view,
+    publish_map,
+)
 from geo.region import (
     DEFAULT_CENTER_LATLON,
     DEFAULT_ZOOM,
@@ -274,7 +281,7 @@ def live_map(
         height=height,
     )
     value = _live_map(**args, key="map", default=None)
-    return MapReport(view=moved_view(value), drawn=drawn(args, value))
+    return MapReport(view=moved_view(value), drawn=has_drawn(args, value))
 
 
 def _init_from_url() -> None:

@@ -62,7 +62,7 @@ def live_args(
 ) -> dict:
     """The component's arguments: the page's URL and JSON values (see component/live.js).
     `ready` names the page and period: the component hands it back as "drawn" once the map
-    shows them drawn (`drawn`)."""
+    shows them drawn (`has_drawn`)."""
     period = [day_number(start, OPEN_START), day_number(end, OPEN_END)]
     return {
         "doc": doc,
@@ -75,7 +75,7 @@ def live_args(
     }
 
 
-def drawn(args: dict, value: object) -> bool:
+def has_drawn(args: dict, value: object) -> bool:
     """True when the component's value (`{"view", "drawn"}`) says the map has drawn what
     `args` asked for: the page and period, not an earlier one."""
     return isinstance(value, dict) and value.get("drawn") == args["ready"]

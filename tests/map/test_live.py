@@ -11,7 +11,7 @@ from geo.map.build import build_map
 from geo.map.framing import box_fit, events_fit
 from geo.map.live import (
     COMPONENT_DIR,
-    drawn,
+    has_drawn,
     is_map_published,
     live_args,
     map_page,
@@ -149,9 +149,9 @@ def test_drawn_is_this_pages_and_periods_report_and_a_move_is_the_components_sha
         end=dt.date(2020, 11, 11),
     )
     assert len({args["ready"], other["ready"], later["ready"]}) == 3
-    assert drawn(args, {"view": None, "drawn": args["ready"]})
+    assert has_drawn(args, {"view": None, "drawn": args["ready"]})
     for value in (None, {}, "x", [args["ready"]], {"drawn": later["ready"]}, {"drawn": None}):
-        assert not drawn(args, value)
+        assert not has_drawn(args, value)
     move = {"center": {"lat": 40.1, "lng": 46.7}, "zoom": 9}
     assert moved_view({"view": move, "drawn": None}) == move
     for value in (
