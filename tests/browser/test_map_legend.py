@@ -82,6 +82,41 @@ def test_the_legend_leaves_a_corner_where_it_would_hide_events(page: Page):
     save_screenshot(page, "legend-moved-off-events")
 
 
+def test_count_in_rects_agrees_with_leaflets_projection(page: Page):
+    # The legend counts the events under each corner in one pass on the draw's projected
+    # coordinates (events.countIn); Leaflet's own projection of each shown event must agree,
+    # with the time filter applied and each box grown by the padding.
+    points = [_latlon_at(20 + 97 * k % 1400, 15 + 53 * k % 870) for k in range(300)]
+    events = _events_at(points)
+    events.loc[events.index % 3 == 0, "event_date"] = pd.Timestamp("2020-11-20")
+    m = build_map(
+        "2020-10-10", layers=[], start="2020-10-01", events=events, center=CENTER, zoom=ZOOM
+    )
+    _open(page, m)
+    rects = [
+        {"x0": 0, "y0": 0, "x1": 400, "y1": 300},
+        {"x0": 1000, "y0": 500, "x1": 1440, "y1": 900},
+        {"x0": 600, "y0": 350, "x1": 640, "y1": 380},
+        {"x0": 5000, "y0": 5000, "x1": 5100, "y1": 5100},
+    ]
+    counts = page.evaluate(
+        """(rects) => {
+             const m = nkEvents._map, pad = 4;
+             const brute = rects.map(r => nkEvents.visible().filter(i => {
+               const p = m.latLngToContainerPoint([nkEvents.data.lat[i], nkEvents.data.lon[i]]);
+               return p.x >= r.x0 - pad && p.x <= r.x1 + pad &&
+                      p.y >= r.y0 - pad && p.y <= r.y1 + pad; }).length);
+             return {fast: nkEvents.countIn(rects, pad), brute: brute,
+                     shown: nkEvents.visible().length};
+           }""",
+        rects,
+    )
+    assert counts["shown"] == 200  # the events of 20 November are after the map's day
+    assert counts["fast"] == counts["brute"]
+    assert counts["brute"][0] > 0 and counts["brute"][1] > 0 and counts["brute"][3] == 0
+    assert sum(counts["brute"]) < counts["shown"]
+
+
 def test_the_legend_folds_and_starts_folded_on_a_phone(page: Page):
     events = _events_at([CENTER])
     m = build_map("2020-10-10", layers=["sites"], start="2020-10-01", events=events)

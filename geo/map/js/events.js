@@ -349,6 +349,34 @@
       return this._periodCount;
     },
 
+    // How many of the events that pass the time filter fall in each of `rects` (container
+    // pixels {x0, y0, x1, y1}, each grown by `pad`): one pass over the projected coordinates
+    // the draw uses. The legend keeps off the data with it (legend.js); projecting each event
+    // through Leaflet, once per corner, took 180-250 ms of a period change at 1,000,000.
+    countIn: function (rects, pad) {
+      var map = this._map, d = this.data, m = rects.length, counts = [], k;
+      for (k = 0; k < m; k++) { counts.push(0); }
+      if (!map || !this.loaded || !m) { return counts; }
+      var s = Math.pow(2, map.getZoom()), origin = map.getPixelOrigin();
+      var tl = map.containerPointToLayerPoint([0, 0]), ox = origin.x + tl.x, oy = origin.y + tl.y;
+      var x0 = [], y0 = [], x1 = [], y1 = [], lx = Infinity, ly = Infinity, hx = -Infinity, hy = -Infinity;
+      for (k = 0; k < m; k++) {
+        x0.push(rects[k].x0 - pad); y0.push(rects[k].y0 - pad);
+        x1.push(rects[k].x1 + pad); y1.push(rects[k].y1 + pad);
+        lx = Math.min(lx, x0[k]); ly = Math.min(ly, y0[k]);
+        hx = Math.max(hx, x1[k]); hy = Math.max(hy, y1[k]);
+      }
+      var test = this._visible();
+      for (var i = 0; i < d.n; i++) {
+        var x = d.mx[i] * s - ox, y = d.my[i] * s - oy;
+        if (x < lx || x > hx || y < ly || y > hy || !test(i)) { continue; }
+        for (k = 0; k < m; k++) {
+          if (x >= x0[k] && x <= x1[k] && y >= y0[k] && y <= y1[k]) { counts[k]++; }
+        }
+      }
+      return counts;
+    },
+
     typeLabel: function (i) { return this.data.types[this.data.type[i]].label; },
 
     // How many events pass the time filter; also which types they have (typesShown).

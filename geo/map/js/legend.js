@@ -28,17 +28,6 @@
     return { x0: x0, y0: y0, x1: x0 + w, y1: y0 + h, fits: y0 >= 0 && y0 + h <= size.y };
   }
 
-  function eventsUnder(map, events, idx, rect) {
-    var n = 0;
-    for (var k = 0; k < idx.length; k++) {
-      var i = idx[k], p = map.latLngToContainerPoint([events.data.lat[i], events.data.lon[i]]);
-      if (p.x >= rect.x0 - 4 && p.x <= rect.x1 + 4 && p.y >= rect.y0 - 4 && p.y <= rect.y1 + 4) {
-        n++;
-      }
-    }
-    return n;
-  }
-
   window.NKLegend = function (map, token) {
     var box = document.querySelector('.nk-legend[data-nk-legend="' + token + '"]');
     if (!box) { return null; }
@@ -50,24 +39,25 @@
     var Control = L.Control.extend({ onAdd: function () { return box; } });
     var control = new Control({ position: "bottomright" }).addTo(map);
 
+    // Every corner's events are counted in one pass (events.countIn): the legend moves to
+    // the corner that hides the fewest, and only when where it is hides some.
     function place() {
       var events = window.nkEvents;
       if (!details.open || !events || !events.loaded || events._map !== map) { return; }
-      var idx = events.visible(), w = box.offsetWidth, h = box.offsetHeight;
-      var here = control.getPosition();
-      var covered = eventsUnder(map, events, idx, rectIn(map, control, here, w, h));
-      if (!covered) { return; }
-      var best = here, fewest = covered;
+      var w = box.offsetWidth, h = box.offsetHeight, here = control.getPosition();
+      var corners = [here], rects = [rectIn(map, control, here, w, h)];
       CORNERS.forEach(function (corner) {
         if (corner === here) { return; }
         var rect = rectIn(map, control, corner, w, h);
-        if (!rect.fits) { return; }
-        var n = eventsUnder(map, events, idx, rect);
-        if (n < fewest) { best = corner; fewest = n; }
+        if (rect.fits) { corners.push(corner); rects.push(rect); }
       });
-      if (best !== here) { control.setPosition(best); }
-      box.setAttribute("data-nk-corner", best);
-      box.setAttribute("data-nk-covers", fewest);
+      var counts = events.countIn(rects, 4);
+      if (!counts[0]) { return; }
+      var best = 0;
+      for (var k = 1; k < counts.length; k++) { if (counts[k] < counts[best]) { best = k; } }
+      if (corners[best] !== here) { control.setPosition(corners[best]); }
+      box.setAttribute("data-nk-corner", corners[best]);
+      box.setAttribute("data-nk-covers", counts[best]);
     }
     map.on("nkeventsready moveend", place);
     box.setAttribute("data-nk-corner", "bottomright");
