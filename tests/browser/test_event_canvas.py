@@ -3,6 +3,8 @@ payload that cannot be fetched is reported on the map, never a silently empty ma
 
 from __future__ import annotations
 
+import datetime as dt
+
 import folium
 import numpy as np
 import pandas as pd
@@ -251,3 +253,33 @@ def test_the_browser_frames_a_period_as_the_server_would(page: Page, n: int):
     bounds = page.evaluate("() => MAP().getBounds().toBBoxString()")
     w, s, e, nn = (float(v) for v in bounds.split(","))
     assert w <= west + 1e-6 and e >= east - 1e-6 and s <= south + 1e-6 and nn >= north - 1e-6
+
+
+def test_the_browsers_quantiles_are_numpys(page: Page):
+    """The framing's quantiles (a histogram, then a selection in the bins that hold the ranks
+    asked for) are numpy's linear quantiles exactly: with ties, every value in one bin, values
+    on the range's ends, and one or two values."""
+    from geo.map.framing import fit_to_events
+
+    m = assets.leaflet_only(folium.Map(location=(40.0, 46.0), zoom_start=6, tiles=None))
+    fit_to_events(dt.date(2020, 10, 1), dt.date(2020, 10, 2)).add_to(m)
+    _open(page, offline_html(m))
+    rng = np.random.default_rng(5)
+    cases = [
+        rng.uniform(38.0, 42.0, 5000),
+        38.0 + 4.0 * rng.uniform(0, 1, 20000) ** 4,  # most values in the lowest bins
+        np.full(3000, 40.0),  # every value in one bin
+        rng.choice([38.0, 40.5, 42.0], 999),  # ties, on both ends of the range
+        np.round(rng.uniform(38.0, 42.0, 777), 1),
+        np.array([41.0]),
+        np.array([39.0, 41.5]),
+    ]
+    for values in cases:
+        values = values.astype(np.float32).astype(np.float64)  # the browser holds Float32
+        for q in (0.0, 0.01, 0.013, 0.5):
+            got = page.evaluate(
+                "([v, q]) => NKFrame.tails(Float64Array.from(v), q, 38.0, 42.0)",
+                [values.tolist(), q],
+            )
+            want = [float(np.quantile(values, q)), float(np.quantile(values, 1 - q))]
+            assert got == pytest.approx(want, rel=0, abs=1e-12), (len(values), q)

@@ -50,24 +50,54 @@
     }
     return a[k];
   }
-  function quantile(a, q) {  // numpy's default (linear) interpolation
-    var h = (a.length - 1) * q, i = Math.floor(h), v = select(a, i);
-    return h > i && i + 1 < a.length ? v + (h - i) * (select(a, i + 1) - v) : v;
+  // Numpy's default (linear) quantiles q and 1 - q of a, whose values lie in [lo, hi].
+  // A histogram finds the bin of each rank needed and only those bins' values are selected
+  // from: two passes over a, where quickselect over the whole axis spent 20-45 ms per axis
+  // swapping on a period change at 1,000,000 events. The result is the same.
+  var BINS = 4096;
+  function tails(a, q, lo, hi) {
+    var n = a.length, scale = BINS / ((hi - lo) || 1), i, b;
+    var bin = function (v) { return Math.min(BINS - 1, Math.max(0, ((v - lo) * scale) | 0)); };
+    var count = new Uint32Array(BINS);
+    for (i = 0; i < n; i++) { count[bin(a[i])]++; }
+    var ranks = [], hs = [q, 1 - q].map(function (p) { return (n - 1) * p; });
+    hs.forEach(function (h) { ranks.push(Math.floor(h), Math.min(n - 1, Math.floor(h) + 1)); });
+    // Each rank's bin and its rank within the bin.
+    var slot = new Int32Array(BINS).fill(-1), bins = [], where = ranks.map(function (k) {
+      var before = 0;
+      for (b = 0; before + count[b] <= k; b++) { before += count[b]; }
+      if (slot[b] < 0) { slot[b] = bins.length; bins.push({ values: new Float64Array(count[b]), n: 0 }); }
+      return { slot: slot[b], k: k - before };
+    });
+    for (i = 0; i < n; i++) {
+      var s = slot[bin(a[i])];
+      if (s >= 0) { var t = bins[s]; t.values[t.n++] = a[i]; }
+    }
+    var value = where.map(function (w) { return select(bins[w.slot].values, w.k); });
+    return hs.map(function (h, j) {
+      var v = value[2 * j], f = h - Math.floor(h);
+      return f > 0 ? v + f * (value[2 * j + 1] - v) : v;
+    });
   }
+  // The coordinates of the events that pass, in buffers kept with the data (a period change
+  // at 1,000,000 events allocated 16 MB for them each time).
   function box(o, d, grounded) {
-    var n = 0, lat = new Float64Array(d.n), lon = new Float64Array(d.n), r = o.region;
+    var buf = d.frameBuffers || (d.frameBuffers = { lat: new Float32Array(d.n), lon: new Float32Array(d.n) });
+    var lat = buf.lat, lon = buf.lon, n = 0, skip = new Uint8Array(256);
+    if (grounded) { o.pointless.forEach(function (t) { skip[t] = 1; }); }
+    var d0 = d.d0, d1 = d.d1, type = d.type, la = d.lat, lo = d.lon, start = o.start, end = o.end;
+    var r = o.region, r0 = r[0], r1 = r[1], r2 = r[2], r3 = r[3];
     for (var i = 0; i < d.n; i++) {
-      if (d.d0[i] > o.end || d.d1[i] < o.start) { continue; }
-      if (grounded && o.pointless.indexOf(d.type[i]) >= 0) { continue; }
-      var y = d.lat[i], x = d.lon[i];
-      if (!(x >= r[0] && x <= r[2] && y >= r[1] && y <= r[3])) { continue; }
+      if (d0[i] > end || d1[i] < start || skip[type[i]]) { continue; }
+      var y = la[i], x = lo[i];
+      if (!(x >= r0 && x <= r2 && y >= r1 && y <= r3)) { continue; }
       lat[n] = y; lon[n] = x; n++;
     }
     if (!n) { return null; }
     lat = lat.subarray(0, n); lon = lon.subarray(0, n);
     var q = n > 50 ? o.quantile : 0;
-    var s = quantile(lat, q), N = quantile(lat, 1 - q);
-    var w = quantile(lon, q), e = quantile(lon, 1 - q);
+    var ns = tails(lat, q, r[1], r[3]), s = ns[0], N = ns[1];
+    var we = tails(lon, q, r[0], r[2]), w = we[0], e = we[1];
     var py = Math.max((N - s) * o.margin, (o.min_deg - (N - s)) / 2, 0);
     var px = Math.max((e - w) * o.margin, (o.min_deg - (e - w)) / 2, 0);
     return [[s - py, w - px], [N + py, e + px]];
@@ -93,5 +123,6 @@
     go();
   }
 
-  window.NKFrame = { box: function (bounds) { waiting++; fit(bounds); }, events: events };
+  window.NKFrame = { box: function (bounds) { waiting++; fit(bounds); }, events: events,
+                    tails: tails };  // tails: for the browser tests
 })();
