@@ -349,6 +349,13 @@
       return this._periodCount;
     },
 
+    // From the data's Web Mercator coordinates (zoom 0) to the map's container pixels:
+    // x = mx * s - ox, y = my * s - oy (the draw, the legend's counts).
+    _toScreen: function () {
+      var map = this._map, origin = map.getPixelOrigin(), tl = map.containerPointToLayerPoint([0, 0]);
+      return { s: Math.pow(2, map.getZoom()), ox: origin.x + tl.x, oy: origin.y + tl.y };
+    },
+
     // How many of the events that pass the time filter fall in each of `rects` (container
     // pixels {x0, y0, x1, y1}, each grown by `pad`): one pass over the projected coordinates
     // the draw uses. The legend keeps off the data with it (legend.js); projecting each event
@@ -357,8 +364,7 @@
       var map = this._map, d = this.data, m = rects.length, counts = [], k;
       for (k = 0; k < m; k++) { counts.push(0); }
       if (!map || !this.loaded || !m) { return counts; }
-      var s = Math.pow(2, map.getZoom()), origin = map.getPixelOrigin();
-      var tl = map.containerPointToLayerPoint([0, 0]), ox = origin.x + tl.x, oy = origin.y + tl.y;
+      var t = this._toScreen(), s = t.s, ox = t.ox, oy = t.oy;
       var x0 = [], y0 = [], x1 = [], y1 = [], lx = Infinity, ly = Infinity, hx = -Infinity, hy = -Infinity;
       for (k = 0; k < m; k++) {
         x0.push(rects[k].x0 - pad); y0.push(rects[k].y0 - pad);
@@ -431,9 +437,7 @@
       var ctx = c.getContext("2d");
       ctx.setTransform(r, 0, 0, r, 0, 0);
       ctx.clearRect(0, 0, size.x, size.y);
-      var s = Math.pow(2, map.getZoom());
-      var origin = map.getPixelOrigin(), tl = map.containerPointToLayerPoint([0, 0]);
-      var ox = origin.x + tl.x, oy = origin.y + tl.y, W = size.x, H = size.y, pad = 20;
+      var t = this._toScreen(), s = t.s, ox = t.ox, oy = t.oy, W = size.x, H = size.y, pad = 20;
       var test = this._visible(), idx = [], shown = 0;
       for (var i = 0; i < d.n; i++) {
         if (!test(i)) { continue; }
