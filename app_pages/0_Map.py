@@ -20,18 +20,21 @@ if view.start > view.end:
     st.error("The period's start is after its end: pick an earlier From date.")
     st.stop()
 summary = st.empty()  # above the map, filled once the map view is known
-# The map carries the whole data span and the browser shows the period: the map's page is
-# loaded once, and a new period, framing or view reaches it as values (geo.map.live).
-span = ui.map_span(settings, view)
-shown = ui.live_map(settings, view, span, height=600)
-view = ui.remember_map_view(view, shown.view)
-ui.write_permalink(view)
-ui.summary(summary, view)
-# The map first: what is under it is counted once the map has drawn the period (it says so,
-# and the page reruns), so the store's aggregates do not compete with the draw.
-counts = ui.period_summary(settings, view) if shown.drawn else None
-ui.counts_line(counts, view)
-ui.timeline(settings, view, drawn=shown.drawn)
-ui.proximity_table(settings, view, drawn=shown.drawn)
-ui.events_table(settings, view, counts.events if counts else None)
+# Every store read below stops when the user asks for another view meanwhile: the new run
+# has started, and the old one's aggregates would take a core for seconds (geo.store.giveway).
+with ui.giving_way():
+    # The map carries the whole data span and the browser shows the period: the map's page is
+    # loaded once, and a new period, framing or view reaches it as values (geo.map.live).
+    span = ui.map_span(settings, view)
+    shown = ui.live_map(settings, view, span, height=600)
+    view = ui.remember_map_view(view, shown.view)
+    ui.write_permalink(view)
+    ui.summary(summary, view)
+    # The map first: what is under it is counted once the map has drawn the period (it says so,
+    # and the page reruns), so the store's aggregates do not compete with the draw.
+    counts = ui.period_summary(settings, view) if shown.drawn else None
+    ui.counts_line(counts, view)
+    ui.timeline(settings, view, drawn=shown.drawn)
+    ui.proximity_table(settings, view, drawn=shown.drawn)
+    ui.events_table(settings, view, counts.events if counts else None)
 st.caption("The address bar is a permalink to this view (period, filters, layers, map view).")

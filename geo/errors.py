@@ -45,5 +45,10 @@ class StoreError(NkMapError, RuntimeError):
     """The event store refused or could not perform an operation; nothing was changed."""
 
 
+class Superseded(NkMapError):
+    """A store read stopped because its answer was no longer wanted (geo.store.giveway):
+    not a failure, nothing was changed."""
+
+
 class AuthError(NkMapError, PermissionError):
     """Sign-in refused, a session expired, or an account lacks the role an action needs."""

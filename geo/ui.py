@@ -6,7 +6,8 @@ Pages call these; everything else in geo/ stays free of Streamlit.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 
 import pandas as pd
@@ -14,7 +15,7 @@ import streamlit as st
 import streamlit.components.v1 as components
 
 from geo import auth
-from geo.errors import AuthError, InputError, StoreError
+from geo.errors import AuthError, InputError, StoreError, Superseded
 from geo.layers import LAYER_TITLES
 from geo.map.build import build_map, reuse_compiled_templates
 from geo.map.events import EventPayload, event_payload, is_published, publish
@@ -37,6 +38,7 @@ from geo.region import (
 from geo.schema import EVENT_TYPES, SIDES, URL_COLUMNS
 from geo.settings import Settings
 from geo.store import open_store
+from geo.store.giveway import give_way
 from geo.view import (
     ALL_LAYERS,
     CUSTOM,
@@ -96,6 +98,31 @@ def _near(db_path: str, version: int, filters: View, km: float, _settings: Setti
 
     lines = reference_lines(filters.end, _settings)
     return open_store(db_path).near_counts(filters, lines, km), lines
+
+
+def superseded() -> bool:
+    """Whether this run is no longer wanted: the user asked for another (a new period, filter
+    or page) and Streamlit has started it or will at this run's next call. Read from the run's
+    pending request (ScriptRequests, not a public API: tests/pages/test_giving_way_page.py fails if
+    a Streamlit release changes it); False where there is no run, or it cannot be told."""
+    from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
+
+    requests = getattr(get_script_run_ctx(suppress_warning=True), "script_requests", None)
+    state = getattr(requests, "_state", None)
+    return getattr(state, "value", "CONTINUE") in ("RERUN", "STOP")
+
+
+@contextmanager
+def giving_way() -> Iterator[None]:
+    """The store's reads inside stop as soon as the user asks for another view: Streamlit has
+    started the new run already, and the old one's SQL would go on for nothing
+    (geo.store.giveway)."""
+    try:
+        with give_way(superseded):
+            yield
+    except Superseded:
+        st.empty()  # a Streamlit call: Streamlit ends this run here and starts the next one
+        st.rerun()  # (not reached while the request is pending)
 
 
 def filters_of(view: View) -> View:

@@ -31,9 +31,9 @@ from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 import pandas as pd
 
-from geo.errors import StoreError
+from geo.errors import StoreError, Superseded
 from geo.schema import BY_NAME, COLUMN_NAMES, EVENT_TYPES, SIDES, VERIFICATION, Kind
-from geo.store import query
+from geo.store import giveway, query
 from geo.store.records import (
     ApplyResult,
     Batch,
@@ -316,6 +316,31 @@ class PostgresStore:
             raise StoreError(f"the event store {self.path} is unavailable: {exc}") from exc
 
     @contextmanager
+    def _read(self) -> Iterator:
+        """A pooled connection for the map page's reads: inside geo.store.giveway.give_way, a
+        watcher cancels its running statement (Superseded) once the answer is no longer
+        wanted; a connection that was sent a cancel is closed, never handed out again."""
+        stop = giveway.current()
+        giveway.check(stop)
+        if stop is None:
+            with self._connect() as conn:
+                yield conn
+            return
+        psycopg = _errors()
+        with self._connect() as conn:
+            watcher = giveway.Watcher(stop, conn.cancel_safe)
+            try:
+                yield conn
+            except psycopg.errors.QueryCanceled as exc:
+                if watcher.fired:
+                    raise Superseded("the read was no longer wanted") from exc
+                raise
+            finally:
+                watcher.close()
+                if watcher.fired:
+                    conn.close()
+
+    @contextmanager
     def _write(self, *, bump: bool = True) -> Iterator:
         """An event write: ONE transaction, queued behind the meta 'data_version' row lock
         (see the module docstring), which it bumps: the new store version."""
@@ -452,29 +477,29 @@ class PostgresStore:
     # -- the map page's questions, answered in the store (geo.store.query) --------------------
 
     def summary(self, f: query.Filters) -> query.Summary:
-        with self._connect() as conn:
+        with self._read() as conn:
             return query.summary(conn, f, query.POSTGRES, _get_meta(conn, _MAX_DAYS))
 
     def timeline(self, f: query.Filters) -> tuple[pd.DataFrame, pd.DataFrame]:
-        with self._connect() as conn:
+        with self._read() as conn:
             return query.timeline(conn, f, query.POSTGRES, _get_meta(conn, _MAX_DAYS))
 
     def frame_box(self, f: query.Filters):
-        with self._connect() as conn:
+        with self._read() as conn:
             return query.frame_box(conn, f, query.POSTGRES, _get_meta(conn, _MAX_DAYS))
 
     def page(self, f: query.Filters, offset: int, limit: int) -> pd.DataFrame:
-        with self._connect() as conn:
+        with self._read() as conn:
             return query.page(conn, f, query.POSTGRES, _get_meta(conn, _MAX_DAYS), offset, limit)
 
     def near_counts(self, f: query.Filters, lines, km: float) -> pd.DataFrame:
-        with self._connect() as conn, conn.transaction():  # SET LOCAL lasts until its end
+        with self._read() as conn, conn.transaction():  # SET LOCAL lasts until its end
             return query.near_counts_postgis(conn, f, _get_meta(conn, _MAX_DAYS), lines, km)
 
     def frames(self, f: query.Filters) -> Iterator[pd.DataFrame]:
         """The view's events by date, in frames of up to query.READ_BATCH rows (a server-side
         cursor: never the whole period at once)."""
-        with self._connect() as conn, conn.transaction():
+        with self._read() as conn, conn.transaction():
             clause, params = query.where(f, query.POSTGRES, _get_meta(conn, _MAX_DAYS))
             with conn.cursor(name="nkmap_frames") as cur:
                 yield from query.frames(cur, clause, params)

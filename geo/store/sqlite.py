@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from geo.errors import StoreError
+from geo.errors import StoreError, Superseded
 from geo.schema import BY_NAME, COLUMN_NAMES, EVENT_TYPES, SIDES, VERIFICATION, Kind
-from geo.store import query
+from geo.store import giveway, query
 from geo.store.hashing import content_hashes
 from geo.store.records import (
     ApplyResult,
@@ -205,6 +205,24 @@ class SQLiteStore:
             conn.close()
 
     @contextmanager
+    def _read(self) -> Iterator[sqlite3.Connection]:
+        """A connection for the map page's reads: inside geo.store.giveway.give_way, its
+        statements stop (Superseded) once their answer is no longer wanted."""
+        stop = giveway.current()
+        giveway.check(stop)
+        with self._connect() as conn:
+            if stop is None:
+                yield conn
+                return
+            conn.set_progress_handler(lambda: bool(stop()), giveway.PROGRESS_STEPS)
+            try:
+                yield conn
+            except sqlite3.OperationalError as exc:
+                if "interrupted" in str(exc) and stop():
+                    raise Superseded("the read was no longer wanted") from exc
+                raise
+
+    @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
         """The one write path: lock, BEGIN IMMEDIATE, commit on success, roll back on error."""
         with _WRITE_LOCK, self._connect() as conn:
@@ -371,28 +389,28 @@ class SQLiteStore:
     # -- the map page's questions, answered in the store (geo.store.query) --------------------
 
     def summary(self, f: query.Filters) -> query.Summary:
-        with self._connect() as conn:
+        with self._read() as conn:
             return query.summary(conn, f, query.SQLITE, _get_meta(conn, _MAX_DAYS))
 
     def timeline(self, f: query.Filters) -> tuple[pd.DataFrame, pd.DataFrame]:
-        with self._connect() as conn:
+        with self._read() as conn:
             return query.timeline(conn, f, query.SQLITE, _get_meta(conn, _MAX_DAYS))
 
     def frame_box(self, f: query.Filters):
-        with self._connect() as conn:
+        with self._read() as conn:
             return query.frame_box(conn, f, query.SQLITE, _get_meta(conn, _MAX_DAYS))
 
     def page(self, f: query.Filters, offset: int, limit: int) -> pd.DataFrame:
-        with self._connect() as conn:
+        with self._read() as conn:
             return query.page(conn, f, query.SQLITE, _get_meta(conn, _MAX_DAYS), offset, limit)
 
     def near_counts(self, f: query.Filters, lines, km: float) -> pd.DataFrame:
-        with self._connect() as conn:
+        with self._read() as conn:
             return query.near_counts_sqlite(conn, f, _get_meta(conn, _MAX_DAYS), lines, km)
 
     def frames(self, f: query.Filters) -> Iterator[pd.DataFrame]:
         """The view's events by date, in frames of up to query.READ_BATCH rows."""
-        with self._connect() as conn:
+        with self._read() as conn:
             clause, params = query.where(f, query.SQLITE, _get_meta(conn, _MAX_DAYS))
             yield from query.frames(conn.cursor(), clause, params)
 
