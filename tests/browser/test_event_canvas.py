@@ -283,3 +283,102 @@ def test_the_browsers_quantiles_are_numpys(page: Page):
             )
             want = [float(np.quantile(values, q)), float(np.quantile(values, 1 - q))]
             assert got == pytest.approx(want, rel=0, abs=1e-12), (len(values), q)
+
+
+# Draws sprites with the layer's rasteriser and with a reference, and returns the largest
+# difference of premultiplied channels (levels of 255) and how many pixels were covered. The
+# references: Canvas 2D (each sprite an image, composited source-over; it rounds to 8 bits at
+# every composite, so it drifts where circles pile up), or straight-alpha source-over in
+# float64 with no rounding (the blend the old rasteriser did per pixel, with a division).
+RASTER_VS_REFERENCE_JS = """
+([stamps, W, H, reference]) => {
+  const R = NKMap.raster, sprites = {};
+  const key = (s) => s.join(":");
+  const get = (s) => sprites[key(s)] || (sprites[key(s)] = R.sprite(s[0], s[1], s[2], s[3]));
+  const buf = new Float32Array(W * H * 4);
+  for (const [s, x, y] of stamps) { R.stamp(buf, W, H, x, y, get(s)); }
+  const ours = new ImageData(W, H);
+  R.unpremultiply(buf, new Uint32Array(ours.data.buffer));
+  let want;
+  if (reference === "canvas") {
+    const ref = document.createElement("canvas");
+    ref.width = W; ref.height = H;
+    const ctx = ref.getContext("2d");
+    for (const [s, x, y] of stamps) {
+      const sp = get(s), w = sp.x1 - sp.x0 + 1, h = sp.y1 - sp.y0 + 1, img = new ImageData(w, h);
+      for (let k = 0; k < sp.dx.length; k++) {
+        const o = ((sp.dy[k] - sp.y0) * w + sp.dx[k] - sp.x0) * 4;
+        img.data[o] = sp.r[k]; img.data[o + 1] = sp.g[k]; img.data[o + 2] = sp.b[k];
+        img.data[o + 3] = Math.round(sp.a[k] * 255);
+      }
+      const tile = document.createElement("canvas");
+      tile.width = w; tile.height = h;
+      tile.getContext("2d").putImageData(img, 0, 0);
+      ctx.drawImage(tile, Math.round(x) + sp.x0, Math.round(y) + sp.y0);
+    }
+    want = ctx.getImageData(0, 0, W, H).data;
+  } else {
+    const px = new Float64Array(W * H * 4);  // straight r, g, b (0-255), alpha (0-1)
+    for (const [s, x, y] of stamps) {
+      const sp = get(s), x0 = Math.round(x), y0 = Math.round(y);
+      for (let k = 0; k < sp.dx.length; k++) {
+        const X = x0 + sp.dx[k], Y = y0 + sp.dy[k];
+        if (X < 0 || Y < 0 || X >= W || Y >= H) { continue; }
+        const o = (Y * W + X) * 4, sa = sp.a[k], da = px[o + 3], keep = da * (1 - sa);
+        const oa = sa + keep, src = [sp.r[k], sp.g[k], sp.b[k]];
+        for (let c = 0; c < 3; c++) { px[o + c] = (src[c] * sa + px[o + c] * keep) / oa; }
+        px[o + 3] = oa;
+      }
+    }
+    want = new Float64Array(W * H * 4);
+    for (let o = 0; o < px.length; o += 4) {
+      for (let c = 0; c < 3; c++) { want[o + c] = px[o + c]; }
+      want[o + 3] = px[o + 3] * 255;
+    }
+  }
+  const got = ours.data;
+  let worst = 0, covered = 0;
+  for (let o = 0; o < got.length; o += 4) {
+    const a1 = got[o + 3], a2 = want[o + 3];
+    if (a2 > 0) { covered++; }
+    worst = Math.max(worst, Math.abs(a1 - a2));
+    for (let c = 0; c < 3; c++) {
+      worst = Math.max(worst, Math.abs(got[o + c] * a1 - want[o + c] * a2) / 255);
+    }
+  }
+  return [worst, covered];
+}
+"""
+
+
+def test_the_circles_are_composited_as_canvas_2d_would(page: Page):
+    """The points' rasteriser (premultiplied floats, one conversion per draw) composites as
+    Canvas 2D does, and as exact source-over does where circles pile up: precise and
+    approximate circles of several colours and sizes, overlapping, piled at one spot, and cut
+    by the canvas's edges."""
+    m = assets.leaflet_only(folium.Map(location=(40.0, 46.0), zoom_start=6, tiles=None))
+    data = EventData(event_payload(_events(10)))
+    data.add_to(m)
+    EventsLayer(data, "Events").add_to(m)
+    _open(page, offline_html(m))
+    rng = np.random.default_rng(11)
+    kinds = [
+        [color, radius, approx, scale]
+        for color in ("#d62728", "#1f77b4", "#2ca02c")
+        for radius, approx, scale in ((5, 0, 1), (7.5, 1, 1), (4, 0, 2), (9, 1, 2))
+    ]
+    W, H = 160, 120
+
+    def stamps(n: int, pile: bool) -> list:
+        out = []
+        for j in range(n):
+            x, y = rng.uniform(-10, W + 10), rng.uniform(-10, H + 10)
+            if pile and j % 5 == 0:  # a fifth of them at one spot
+                x, y = 80.0, 60.0
+            out.append([kinds[j % len(kinds)], x, y])
+        return out
+
+    worst, covered = page.evaluate(RASTER_VS_REFERENCE_JS, [stamps(60, False), W, H, "canvas"])
+    assert covered > W * H // 3 and worst <= 3, (worst, covered)
+    worst, covered = page.evaluate(RASTER_VS_REFERENCE_JS, [stamps(600, True), W, H, "exact"])
+    assert covered > W * H // 2 and worst <= 1, (worst, covered)

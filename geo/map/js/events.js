@@ -173,26 +173,63 @@
         out.a.push(alpha * cover);
       }
     }
-    return { dx: Int16Array.from(out.dx), dy: Int16Array.from(out.dy), r: Uint8Array.from(out.r),
-             g: Uint8Array.from(out.g), b: Uint8Array.from(out.b), a: Float32Array.from(out.a) };
+    return spriteArrays(out);
   }
 
-  // Source-over blending of a sprite into non-premultiplied RGBA pixels (little-endian).
-  function stamp(px, W, H, cx, cy, sp) {
-    var x0 = Math.round(cx), y0 = Math.round(cy), n = sp.dx.length;
+  // A sprite's pixels as typed arrays: offsets, straight colour and alpha, the colour
+  // premultiplied by alpha (what `stamp` adds), and its extent (for the unchecked fast path).
+  function spriteArrays(out) {
+    var n = out.a.length, pr = new Float32Array(n), pg = new Float32Array(n), pb = new Float32Array(n);
+    var x0 = 0, x1 = 0, y0 = 0, y1 = 0;
     for (var k = 0; k < n; k++) {
-      var x = x0 + sp.dx[k], y = y0 + sp.dy[k];
-      if (x < 0 || y < 0 || x >= W || y >= H) { continue; }
-      var o = y * W + x, sa = sp.a[k], dst = px[o], R = sp.r[k], G = sp.g[k], B = sp.b[k];
-      var da = (dst >>> 24) / 255;
-      if (da > 0 && sa < 1) {
-        var keep = da * (1 - sa), oa = sa + keep;
-        R = (R * sa + (dst & 255) * keep) / oa;
-        G = (G * sa + ((dst >>> 8) & 255) * keep) / oa;
-        B = (B * sa + ((dst >>> 16) & 255) * keep) / oa;
-        sa = oa;
+      pr[k] = out.r[k] * out.a[k]; pg[k] = out.g[k] * out.a[k]; pb[k] = out.b[k] * out.a[k];
+      x0 = Math.min(x0, out.dx[k]); x1 = Math.max(x1, out.dx[k]);
+      y0 = Math.min(y0, out.dy[k]); y1 = Math.max(y1, out.dy[k]);
+    }
+    return { dx: Int16Array.from(out.dx), dy: Int16Array.from(out.dy), r: Uint8Array.from(out.r),
+             g: Uint8Array.from(out.g), b: Uint8Array.from(out.b), a: Float32Array.from(out.a),
+             pr: pr, pg: pg, pb: pb, x0: x0, x1: x1, y0: y0, y1: y1 };
+  }
+
+  // Source-over blending of a sprite into premultiplied RGBA floats (4 per pixel): two
+  // multiply-adds per channel, no division and no rounding per stamp. At 100,000 points the
+  // stamping is 90% of a draw (profiled); blending into 8-bit straight-alpha pixels, with a
+  // division per channel and pixel, took 250-370 ms. `unpremultiply` makes the ImageData once.
+  function stamp(buf, W, H, cx, cy, sp) {
+    var x0 = Math.round(cx), y0 = Math.round(cy), n = sp.dx.length, dx = sp.dx, dy = sp.dy;
+    var pr = sp.pr, pg = sp.pg, pb = sp.pb, pa = sp.a, k, o, keep;
+    if (x0 + sp.x0 >= 0 && y0 + sp.y0 >= 0 && x0 + sp.x1 < W && y0 + sp.y1 < H) {
+      if (sp.rowsOf !== W) {  // the pixels' offsets in a buffer W pixels wide, as floats
+        sp.at = new Int32Array(n);
+        for (k = 0; k < n; k++) { sp.at[k] = (dy[k] * W + dx[k]) * 4; }
+        sp.rowsOf = W;
       }
-      px[o] = (((sa * 255 + 0.5) | 0) << 24) | ((B + 0.5) << 16) | ((G + 0.5) << 8) | (R + 0.5);
+      var base = (y0 * W + x0) * 4, at = sp.at;
+      for (k = 0; k < n; k++) {
+        o = base + at[k]; keep = 1 - pa[k];
+        buf[o] = pr[k] + buf[o] * keep; buf[o + 1] = pg[k] + buf[o + 1] * keep;
+        buf[o + 2] = pb[k] + buf[o + 2] * keep; buf[o + 3] = pa[k] + buf[o + 3] * keep;
+      }
+      return;
+    }
+    for (k = 0; k < n; k++) {  // near an edge: skip what falls outside
+      var x = x0 + dx[k], y = y0 + dy[k];
+      if (x < 0 || y < 0 || x >= W || y >= H) { continue; }
+      o = (y * W + x) << 2; keep = 1 - pa[k];
+      buf[o] = pr[k] + buf[o] * keep; buf[o + 1] = pg[k] + buf[o + 1] * keep;
+      buf[o + 2] = pb[k] + buf[o + 2] * keep; buf[o + 3] = pa[k] + buf[o + 3] * keep;
+    }
+  }
+
+  // Premultiplied floats to the straight-alpha RGBA pixels of an ImageData (little-endian
+  // Uint32, all zero to begin with).
+  function unpremultiply(buf, px) {
+    for (var p = 0, o = 0, n = px.length; p < n; p++, o += 4) {
+      var a = buf[o + 3];
+      if (!(a > 0)) { continue; }
+      var R = Math.min(255, buf[o] / a + 0.5), G = Math.min(255, buf[o + 1] / a + 0.5);
+      var B = Math.min(255, buf[o + 2] / a + 0.5), A = Math.min(255, a * 255 + 0.5);
+      px[p] = ((A | 0) << 24) | ((B | 0) << 16) | ((G | 0) << 8) | (R | 0);
     }
   }
 
@@ -225,8 +262,7 @@
         out.a.push(px[o + 3] / 255);
       }
     }
-    return { dx: Int16Array.from(out.dx), dy: Int16Array.from(out.dy), r: Uint8Array.from(out.r),
-             g: Uint8Array.from(out.g), b: Uint8Array.from(out.b), a: Float32Array.from(out.a) };
+    return spriteArrays(out);
   }
 
   var HEAT = ["#ffffb2", "#fed976", "#feb24c", "#fd8d3c", "#f03b20", "#bd0026"];
@@ -465,20 +501,25 @@
     _drawPoints: function (ctx, idx, s, ox, oy) {
       var d = this.data, c = this._canvas, r = window.devicePixelRatio || 1;
       var W = c.width, H = c.height, img = ctx.createImageData(W, H);
-      var px = new Uint32Array(img.data.buffer), sprites = this._sprites || (this._sprites = {});
+      var buf = this._raster, sprites = this._sprites || (this._sprites = {});
+      if (!buf || buf.length !== W * H * 4) { buf = this._raster = new Float32Array(W * H * 4); }
+      else { buf.fill(0); }
+      // The circles of this pixel ratio, by a number (a string key per event cost 10%).
+      var circles = sprites["circles:" + r] || (sprites["circles:" + r] = {});
       for (var pass = 1; pass >= 0; pass--) {  // approximate first, precise on top
         for (var j = 0; j < idx.length; j++) {
           var i = idx[j], approx = d.flags[i] & 1;
           if (approx !== pass) { continue; }
-          var key = d.type[i] + ":" + d.radius[i] + ":" + approx + ":" + r;
-          var sp = sprites[key] || (sprites[key] = sprite(d.types[d.type[i]].color,
+          var key = (d.type[i] * 65536 + d.radius[i]) * 2 + approx;
+          var sp = circles[key] || (circles[key] = sprite(d.types[d.type[i]].color,
                                                           d.radius[i] / 4, approx, r));
           var x = d.mx[i] * s - ox, y = d.my[i] * s - oy;
-          stamp(px, W, H, x * r, y * r, sp);
+          stamp(buf, W, H, x * r, y * r, sp);
         }
       }
       var groups = this._group(idx, s, ox, oy);
-      this._stampBadges(px, W, H, groups, r, sprites);
+      this._stampBadges(buf, W, H, groups, r, sprites);
+      unpremultiply(buf, new Uint32Array(img.data.buffer));
       ctx.putImageData(img, 0, 0);
       // The hover/click index is built on the first mouse move after a draw (playback redraws
       // many times a second; nobody points at most of those frames).
@@ -529,7 +570,7 @@
 
     // A count on every marker that stands for several events, at the upper left of its
     // circle (place labels sit to the right of their dots).
-    _stampBadges: function (px, W, H, groups, ratio, sprites) {
+    _stampBadges: function (buf, W, H, groups, ratio, sprites) {
       for (var g = 0; g < groups.count.length; g++) {
         var n = groups.count[g];
         if (n < 2) { continue; }
@@ -537,7 +578,7 @@
         var cx = groups.x[g] - groups.r[g] * 0.8 - w / 2 + 3, cy = groups.y[g] - groups.r[g] * 0.8;
         var key = "badge:" + text + ":" + ratio;
         var sp = sprites[key] || (sprites[key] = badgeSprite(text, ratio));
-        stamp(px, W, H, cx * ratio, cy * ratio, sp);
+        stamp(buf, W, H, cx * ratio, cy * ratio, sp);
         groups.badges.push({ g: g, x0: cx - w / 2, y0: cy - BADGE_H / 2, x1: cx + w / 2,
                              y1: cy + BADGE_H / 2, text: text });
       }
@@ -715,6 +756,8 @@
       if (!options || options.mode !== "heat") { window.nkEvents = layer; }
       return layer;
     },
-    iso: iso
+    iso: iso,
+    // The circles' rasteriser, for the test that holds it to Canvas 2D's compositing.
+    raster: { sprite: sprite, stamp: stamp, unpremultiply: unpremultiply }
   };
 })();
