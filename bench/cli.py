@@ -88,6 +88,14 @@ def parser() -> argparse.ArgumentParser:
         help="stores the app part runs on, comma-separated: sqlite,postgresql (default sqlite; "
         "postgresql: a throw-away copy of the store, dropped afterwards)",
     )
+    p.add_argument(
+        "--peer-limit",
+        type=int,
+        default=None,
+        metavar="N",
+        help="app part: skip the st.pydeck_chart peer above N points (at 1000000 it never "
+        "draws, and costs 4 x 120 s per backend); default: always run it",
+    )
     return p
 
 
@@ -104,7 +112,7 @@ def _runners(args: argparse.Namespace) -> dict[str, Callable[[Dataset], list[Mea
     def app(data: Dataset) -> list[Measurement]:
         from bench.dashboard import measure_app
 
-        return measure_app(data, backends=args.backends)
+        return measure_app(data, backends=args.backends, peer_limit=args.peer_limit)
 
     def snapshot(data: Dataset) -> list[Measurement]:
         from bench.snapshots import measure_snapshot

@@ -44,8 +44,20 @@ from bench.results import Measurement
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SERVER_TIMEOUT_S = 90
 CHANGE_LIMIT_S = 120.0
-# To dates the user types, in turn (the last one restores the whole span).
+# To dates of the fresh permalink opens (the baseline of a period change), then the span's end.
 TO_DATES = (dt.date(2020, 11, 10), dt.date(2022, 12, 31))
+# To dates the user types, in turn, then the span's end: eight changes, so that the median is
+# not decided by one (the first change after the page opens is the slowest: the browser's
+# draw is not warm yet, and the server may still be counting the whole span).
+CHANGE_TO_DATES = (
+    dt.date(2020, 11, 10),
+    dt.date(2022, 12, 31),
+    dt.date(2020, 10, 15),
+    dt.date(2023, 9, 30),
+    dt.date(2016, 4, 30),
+    dt.date(2021, 6, 30),
+    dt.date(2020, 11, 10),
+)
 # Timed opens of the whole span's page (median), after one untimed warm-up open.
 OPENS = 3
 PEER_SCRIPT = Path("bench") / "peer_app.py"
@@ -338,10 +350,16 @@ def measure_backend(
     points: int,
     limit_s: float = CHANGE_LIMIT_S,
     repeat: int = OPENS,
+    peer_limit: int | None = None,
 ) -> list[Measurement]:
-    """The app measures on one backend (`db` is its NKMAP_DB), then the peer's opens."""
+    """The app measures on one backend (`db` is its NKMAP_DB), then the peer's opens (not
+    above `peer_limit` points: at 1,000,000 the peer never draws, and waits 4 x `limit_s`)."""
     lo, hi = span
     targets = [d for d in (*TO_DATES, hi) if lo <= d <= hi]
+    changes: list[dt.date] = []
+    for day in (*CHANGE_TO_DATES, hi):  # (typing the day shown changes nothing)
+        if lo <= day <= hi and day != (changes[-1] if changes else hi):
+            changes.append(day)
     run = AppRun()
     whole = f"/?from={lo}&to={hi}"
     opens: list[float] = []
@@ -353,7 +371,7 @@ def measure_backend(
                 PeakSampler(lambda: tree(server.pid)) as app_mem,
             ):
                 try:
-                    _change_periods(browser, server.url, (lo, hi), targets, limit_s, run)
+                    _change_periods(browser, server.url, (lo, hi), changes, limit_s, run)
                 except Exception as exc:  # noqa: BLE001 - the page opens are still measured
                     traceback.print_exc(file=sys.stderr)
                     first_line = str(exc).splitlines()[0] if str(exc) else ""
@@ -367,14 +385,17 @@ def measure_backend(
                             run.fresh_loads_s.append(fresh_s)
                     opens = _page_opens(browser, server.url + whole, hi, limit_s, repeat)
             hwm = sum(process_hwm(p) for p in tree(server.pid))
-        peer = measure_peer(browser, db, span, points, limit_s, repeat)
+        skip_peer = peer_limit is not None and points > peer_limit
+        peer = PeerRun() if skip_peer else measure_peer(browser, db, span, points, limit_s, repeat)
     fresh = run.fresh_loads_s
     open_note = "baseline: bench/peer_app.py (st.pydeck_chart, no basemap), same points"
     if run.first_map_s is None:
         open_note = run.problem
     elif len(opens) < repeat:
         open_note = f"{repeat - len(opens)} of {repeat} opens not drawn within the limit"
-    if len(peer.opens_s) < repeat:
+    if skip_peer:
+        open_note += f"; peer not run above {peer_limit:,} points (--peer-limit)"
+    elif len(peer.opens_s) < repeat:
         open_note += f"; {repeat - len(peer.opens_s)} of {repeat} peer opens did not draw"
     out = [
         Measurement(
@@ -435,6 +456,7 @@ def measure_app(
     limit_s: float = CHANGE_LIMIT_S,
     backends: tuple[str, ...] | list[str] = ("sqlite",),
     repeat: int = OPENS,
+    peer_limit: int | None = None,
 ) -> list[Measurement]:
     """The app's measures on each backend in turn, a measure's rows side by side. A backend
     that fails does not lose the others' rows (PartialResults carries them)."""
@@ -449,7 +471,9 @@ def measure_app(
         data.log(f"app on {backend}")
         try:
             with data.backend(backend) as db:
-                got += measure_backend(data.n, backend, db, span, points, limit_s, repeat)
+                got += measure_backend(
+                    data.n, backend, db, span, points, limit_s, repeat, peer_limit
+                )
         except Exception as exc:  # noqa: BLE001 - the other backends still run
             traceback.print_exc(file=sys.stderr)
             errors.append(f"{backend}: {type(exc).__name__}: {exc}")
