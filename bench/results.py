@@ -107,8 +107,12 @@ MEASURES: dict[str, str] = {
     "bound of a server round trip.",
     "app_period_change": "The real app (`streamlit run app.py`) on a store of the N events: "
     "change the sidebar's To date (type it, press Enter) until the live map's page (geo.map.live) "
-    "has drawn the new period + one rAF (timestamps taken in the pages); median of 3 changes. "
-    "Baseline: opening the new period's permalink in a fresh page (navigation start to drawn).",
+    "has drawn the new period + one rAF (timestamps taken in the pages); median of 8 changes, "
+    "each made on an idle app (draws settled, no script running). Baseline: opening the new "
+    "period's permalink in a fresh page (navigation start to drawn).",
+    "app_period_change_busy": "As app_period_change, but each of 5 changes typed as soon as "
+    "the previous one is drawn, while the app's rerun still counts that period's timeline and "
+    "proximity in the store (seconds at 1,000,000 events); median. No target, no baseline.",
     "snapshot": "`geo.briefing.snapshot(View(2020 war), out.png)` at the default size, reading "
     "the store, framing the events and drawing the page in Chromium: median of 5 warm exports "
     "(the process's Chromium already running, as on the briefing page, in a series, or the "
