@@ -102,6 +102,40 @@ def test_a_payload_that_cannot_be_fetched_is_reported_on_the_map(page: Page):
     save_screenshot(page, "events-fetch-error")
 
 
+def test_the_time_control_works_before_the_events_arrive(page: Page):
+    """At 1,000,000 events the payload takes seconds to arrive, and the time control sets
+    the period before it has: no error, and the period is drawn once the events are in."""
+    events = _events(200)
+    payload = event_payload(events)
+    m = build_map(
+        "2020-11-10",
+        layers=[],
+        start="2020-09-27",
+        events=payload,
+        events_url="http://127.0.0.1:9/app/static/data/events-later.json",
+    )
+    held = []
+    page.route("**/events-later.json", lambda route: held.append(route))  # answered below
+    page.set_content(offline_html(m), wait_until="load")
+    page.wait_for_function("() => window.nkTime && window.nkEvents")
+    day = lambda text: (dt.date.fromisoformat(text) - dt.date(1970, 1, 1)).days  # noqa: E731
+    page.evaluate("([a, b]) => nkTime.setPeriod(a, b)", [day("2020-10-01"), day("2020-10-20")])
+    assert page.evaluate("() => [nkEvents.loaded, nkEvents.shown]") == [False, 0]
+    page.wait_for_timeout(200)
+    assert len(held) == 1
+    held[0].fulfill(
+        status=200,
+        content_type="application/json",
+        headers={"Access-Control-Allow-Origin": "*"},
+        body=payload.json,
+    )
+    page.wait_for_function("() => nkEvents.loaded && nkEvents.draws > 0")
+    dates = pd.to_datetime(events["event_date"])
+    want = int(((dates >= "2020-10-01") & (dates <= "2020-10-20")).sum())
+    assert page.evaluate("() => nkEvents.shown") == want > 0
+    assert page.page_errors == []  # type: ignore[attr-defined]
+
+
 def _three_at_one_point() -> pd.DataFrame:
     """Three events at one point (one with hostile text everywhere), and one a few km away."""
     frame = pd.DataFrame({c: None for c in COLUMN_NAMES}, index=range(4))
@@ -382,3 +416,60 @@ def test_the_circles_are_composited_as_canvas_2d_would(page: Page):
     assert covered > W * H // 3 and worst <= 3, (worst, covered)
     worst, covered = page.evaluate(RASTER_VS_REFERENCE_JS, [stamps(600, True), W, H, "exact"])
     assert covered > W * H // 2 and worst <= 1, (worst, covered)
+
+
+@pytest.mark.parametrize("in_date_order", [True, False])
+def test_the_time_filter_looks_only_where_the_period_can_be(page: Page, in_date_order: bool):
+    """The time filter's loops start and stop where the period's events can be (the payload in
+    date order, no event longer than the longest), and count what a scan of every event
+    counts: with multi-day events crossing the period's start, a one-day window, periods
+    before and after the data, and data not in date order (scanned whole)."""
+    rng = np.random.default_rng(3)
+    frame = _events(4000)
+    start = pd.Timestamp("2020-09-01") + pd.to_timedelta(rng.integers(0, 120, len(frame)), "D")
+    frame["event_date"] = start.strftime("%Y-%m-%d")
+    frame.loc[::7, "date_end"] = (
+        start[::7] + pd.to_timedelta(rng.integers(1, 40, len(start[::7])), "D")
+    ).strftime("%Y-%m-%d")
+    frame = frame.sort_values("event_date", kind="stable") if in_date_order else frame
+    m = assets.leaflet_only(folium.Map(location=(39.9, 46.7), zoom_start=8, tiles=None))
+    data = EventData(event_payload(typed_frame(frame.reset_index(drop=True))))
+    data.add_to(m)
+    EventsLayer(data, "Events").add_to(m)
+    _open(page, offline_html(m))
+    page.wait_for_function("() => window.nkEvents && window.nkEvents.draws > 0")
+    day = lambda text: (dt.date.fromisoformat(text) - dt.date(1970, 1, 1)).days  # noqa: E731
+    periods = [
+        ("2020-10-20", "2020-10-25", 0),  # long events that began in September still count
+        ("2020-09-01", "2020-12-31", 0),
+        ("2020-10-01", "2020-11-15", 1),  # the last day only
+        ("2020-10-01", "2020-11-15", 7),
+        ("2019-01-01", "2019-12-31", 0),  # before the data
+        ("2021-06-01", "2021-06-30", 0),  # after the data
+        ("2020-12-31", "2021-02-20", 0),  # the last starts, and events lasting into 2021
+    ]
+    for first, last, window in periods:
+        got = page.evaluate(
+            """([p0, day, w]) => {
+                 const ev = nkEvents, d = ev.data;
+                 ev.setTime(p0, day, w);
+                 const low = w > 0 ? day - w : -Infinity;
+                 let all = 0, span = 0;
+                 for (let i = 0; i < d.n; i++) {  // every event, as before the range
+                   const overlaps = d.d0[i] <= day && d.d1[i] >= p0;
+                   if (overlaps) { span++; }
+                   if (overlaps && d.d1[i] > low) { all++; }
+                 }
+                 const r = d.range(p0, day);
+                 return [ev.shown, all, ev.countPeriod(p0, day), span, ev.visible().length,
+                         r[1] - r[0], d.n];
+               }""",
+            [day(first), day(last), window],
+        )
+        shown, scanned, period, spanned, visible, looked, n = got
+        assert shown == scanned == visible, (first, last, window, got)
+        assert period == spanned, (first, last, window, got)
+        if in_date_order and (first, last) == ("2019-01-01", "2019-12-31"):
+            assert looked == 0  # nothing starts in the range: nothing is looked at
+        if not in_date_order:
+            assert looked == n

@@ -87,7 +87,8 @@
     if (grounded) { o.pointless.forEach(function (t) { skip[t] = 1; }); }
     var d0 = d.d0, d1 = d.d1, type = d.type, la = d.lat, lo = d.lon, start = o.start, end = o.end;
     var r = o.region, r0 = r[0], r1 = r[1], r2 = r[2], r3 = r[3];
-    for (var i = 0; i < d.n; i++) {
+    var range = d.range ? d.range(start, end) : [0, d.n];
+    for (var i = range[0]; i < range[1]; i++) {
       if (d0[i] > end || d1[i] < start || skip[type[i]]) { continue; }
       var y = la[i], x = lo[i];
       if (!(x >= r0 && x <= r2 && y >= r1 && y <= r3)) { continue; }
