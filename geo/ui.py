@@ -100,16 +100,26 @@ def _near(db_path: str, version: int, filters: View, km: float, _settings: Setti
     return open_store(db_path).near_counts(filters, lines, km), lines
 
 
-def superseded() -> bool:
-    """Whether this run is no longer wanted: the user asked for another (a new period, filter
-    or page) and Streamlit has started it or will at this run's next call. Read from the run's
-    pending request (ScriptRequests, not a public API: tests/pages/test_giving_way_page.py fails if
-    a Streamlit release changes it); False where there is no run, or it cannot be told."""
+def superseded(ctx: object = None) -> bool:
+    """Whether this run (or the run of `ctx`, a ScriptRunContext) is no longer wanted: the
+    user asked for another (a new period, filter or page) and Streamlit has started it or
+    will at the run's next call. Read from the run's pending request (ScriptRequests, not a
+    public API: tests/pages/test_giving_way_page.py fails if a Streamlit release changes it);
+    False where there is no run, or it cannot be told."""
     from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
 
-    requests = getattr(get_script_run_ctx(suppress_warning=True), "script_requests", None)
-    state = getattr(requests, "_state", None)
+    run = ctx if ctx is not None else get_script_run_ctx(suppress_warning=True)
+    state = getattr(getattr(run, "script_requests", None), "_state", None)
     return getattr(state, "value", "CONTINUE") in ("RERUN", "STOP")
+
+
+def run_superseded() -> Callable[[], bool]:
+    """`superseded` bound to this run: callable from any thread (the PostgreSQL store's
+    watcher asks from its own, where Streamlit knows of no run)."""
+    from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
+
+    ctx = get_script_run_ctx(suppress_warning=True)
+    return (lambda: superseded(ctx)) if ctx is not None else (lambda: False)
 
 
 @contextmanager
@@ -118,7 +128,7 @@ def giving_way() -> Iterator[None]:
     started the new run already, and the old one's SQL would go on for nothing
     (geo.store.giveway)."""
     try:
-        with give_way(superseded):
+        with give_way(run_superseded()):
             yield
     except Superseded:
         st.empty()  # a Streamlit call: Streamlit ends this run here and starts the next one
