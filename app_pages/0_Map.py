@@ -33,8 +33,13 @@ with ui.giving_way():
     # The map first: what is under it is counted once the map has drawn the period (it says so,
     # and the page reruns), so the store's aggregates do not compete with the draw.
     counts = ui.period_summary(settings, view) if shown.drawn else None
-    ui.counts_line(counts, view)
+    line = st.empty()
+    ui.counts_line(line, counts, view)
+    if not shown.drawn:  # the page under the map stays as it is until the map has drawn
+        ui.hold_while_the_map_draws()
+        ui.counts_line(line, counts, view)  # (held no longer: placeholders come instead)
     ui.timeline(settings, view, drawn=shown.drawn)
     ui.proximity_table(settings, view, drawn=shown.drawn)
     ui.events_table(settings, view, counts.events if counts else None)
+    ui.sections_shown(shown.drawn)
 st.caption("The address bar is a permalink to this view (period, filters, layers, map view).")

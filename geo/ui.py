@@ -6,6 +6,7 @@ Pages call these; everything else in geo/ stays free of Streamlit.
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -766,17 +767,58 @@ PENDING = "After the map has drawn the period…"
 TIMELINE_HEIGHT, PROXIMITY_HEIGHT, TABLE_HEIGHT = 476, 295, 400
 
 
+# While the map draws a new period, what is under it stays as the last view left it (Streamlit
+# greys it as out of date while the app runs) instead of being swapped for the placeholders:
+# the swap unmounted two charts and two data grids in the browser frame that hands the map its
+# new period, and a period change at 1,000,000 events took about 80 ms longer for it
+# (docs/decisions/0010-hold-the-page-while-the-map-draws.md). The run waits for the map's
+# report and ends there, for the next run; that one replaces each section in place.
+# HOLD_LIMIT_S outlasts the component's own limit (READY_LIMIT_MS, 3 s, geo/map/component):
+# a map that never reports gets the placeholders, as before.
+HOLD_LIMIT_S, HOLD_POLL_S = 5.0, 0.005
+_SHOWN = "_sections_shown"  # session state: the sections under the map show a drawn view
+
+
+def hold_while_the_map_draws() -> None:
+    """In a run whose map has not drawn its period yet: when the page shows the sections of
+    an earlier view, keep them and end this run once the map reports its draw (or the user
+    asks for something else), within HOLD_LIMIT_S; the next run draws the sections. No wait on
+    a page that shows none (the first open: placeholders keep their places)."""
+    if not st.session_state.get(_SHOWN):
+        return
+    wanted = run_superseded()
+    deadline = time.monotonic() + HOLD_LIMIT_S
+    while time.monotonic() < deadline:
+        if wanted():
+            raise Superseded  # (in giving_way: the next run starts, this page's elements kept)
+        time.sleep(HOLD_POLL_S)
+    st.session_state[_SHOWN] = False
+
+
+def sections_shown(shown: bool) -> None:
+    """Remember whether this run left the sections under the map drawn (True) or pending."""
+    st.session_state[_SHOWN] = shown
+
+
 def _pending(height: int) -> None:
     with st.container(height=height, border=False):
         st.caption(PENDING)
 
 
-def counts_line(counts, view: View) -> None:
-    """How many events the view holds and how many have a map point (None: not yet counted)."""
+def counts_line(where, counts, view: View) -> None:
+    """How many events the view holds and how many have a map point (None: not yet counted;
+    then whether the sections under it, held while the map draws, are the previous view's)."""
     if counts is None:
-        st.caption(f"Counting the events, {view.start:%d %b %Y} to {view.end:%d %b %Y}…")
+        earlier = (
+            " Until then the charts and tables below (greyed) are the previous view's."
+            if st.session_state.get(_SHOWN)
+            else ""
+        )
+        where.caption(
+            f"Counting the events, {view.start:%d %b %Y} to {view.end:%d %b %Y}…{earlier}"
+        )
         return
-    st.caption(
+    where.caption(
         f"{counts.events:,} events, {view.start:%d %b %Y} to {view.end:%d %b %Y}: "
         f"{counts.placed:,} with a map point, {counts.unplaced:,} without one (in the table "
         "below)."

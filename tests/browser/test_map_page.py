@@ -488,6 +488,8 @@ ORDER_JS = """
 (() => {
   const now = () => performance.timeOrigin + performance.now();
   const drawn = (window.__nkDrawnAt = {}), counted = (window.__nkCountedAt = {});
+  window.__nkPendingSeen = window.__nkHeldSaid = 0;  // (reset by the test)
+  window.__nkFewestGrids = Infinity;
   function tick() {
     const ev = window.nkEvents, tc = document.querySelector(".nk-time");
     if (ev && ev.draws > 0 && tc) {
@@ -497,7 +499,11 @@ ORDER_JS = """
     for (const el of document.querySelectorAll('[data-testid="stCaptionContainer"]')) {
       const m = /^[\\d,]+ events, .* to (\\d\\d \\w+ \\d{4}):/.exec(el.textContent);
       if (m && !(m[1] in counted)) { counted[m[1]] = now(); }
+      if (el.textContent.startsWith("After the map has drawn")) { window.__nkPendingSeen++; }
+      if (el.textContent.includes("(greyed) are the previous view's")) { window.__nkHeldSaid++; }
     }
+    const grids = document.querySelectorAll('[data-testid="stDataFrame"]').length;
+    window.__nkFewestGrids = Math.min(window.__nkFewestGrids, grids);
     requestAnimationFrame(tick);
   }
   requestAnimationFrame(tick);
@@ -521,7 +527,8 @@ def test_the_counts_timeline_and_tables_come_after_the_maps_draw(
 ):
     """The map first (geo/ui.py MapReport): the page's counts, timeline and tables are
     computed once the live map says it has drawn the period, in the next rerun; until then
-    they keep their places, and the table keeps its state."""
+    they keep their places (placeholders on the first open, the earlier view's sections on a
+    change), and the table keeps its state."""
     page.add_init_script(ORDER_JS)
     page.goto(f"{app_url}/?from=2020-09-27&to=2020-11-10")
     counts = page.get_by_text("with a map point, ", exact=False).first
@@ -535,6 +542,8 @@ def test_the_counts_timeline_and_tables_come_after_the_maps_draw(
         "() => document.querySelectorAll('[data-testid=\"stDataFrame\"]').length === 2"
     )
 
+    page.evaluate("() => { window.__nkPendingSeen = 0; window.__nkFewestGrids = Infinity; }")
+    assert page.evaluate("() => window.__nkHeldSaid") == 0  # (nothing was held on the open)
     _type_to_date(page, "2020-10-05")
     page.get_by_text("05 Oct 2020: ", exact=False).first.wait_for(timeout=60_000)
     counted = page.evaluate("() => window.__nkCountedAt['05 Oct 2020']")
@@ -543,5 +552,10 @@ def test_the_counts_timeline_and_tables_come_after_the_maps_draw(
     page.wait_for_function(
         "() => document.querySelectorAll('[data-testid=\"stDataFrame\"]').length === 2"
     )
+    # Meanwhile the earlier period's chart and tables stayed (greyed while the app ran) and
+    # were replaced in place: no placeholders, no grid torn down (geo.ui HOLD_LIMIT_S); the
+    # counts line said whose they were.
+    assert page.evaluate("() => [window.__nkPendingSeen, window.__nkFewestGrids]") == [0, 2]
+    assert page.evaluate("() => window.__nkHeldSaid") > 0
     assert page_log.offsite_requests == [] and page_log.page_errors == []
     save_screenshot(page, "map-first-counts-after-draw")
