@@ -158,6 +158,8 @@ def test_streamlit_config_is_safe_and_serves_static_assets():
     # "none": generic messages only (False still shows tracebacks with server paths).
     assert config["client"]["showErrorDetails"] == "none"
     assert server["address"] == "127.0.0.1"  # loopback unless the deployer says otherwise
+    # No gc.collect(2) after each run: it stalled the next run's map (bench/RESULTS.md).
+    assert config["runner"]["postScriptGC"] is False
 
 
 def test_proximity_table_counts_events_near_each_line():
