@@ -35,9 +35,9 @@ with ui.giving_way():
     counts = ui.period_summary(settings, view) if shown.drawn else None
     line = st.empty()
     ui.counts_line(line, counts, view)
-    if not shown.drawn:  # the page under the map stays as it is until the map has drawn
-        ui.hold_while_the_map_draws()
-        ui.counts_line(line, counts, view)  # (held no longer: placeholders come instead)
+    # The page under the map stays as it is until the map has drawn (or the hold runs out).
+    if not shown.drawn and ui.hold_while_the_map_draws():
+        ui.counts_line(line, counts, view)  # held no longer: placeholders come instead
     ui.timeline(settings, view, drawn=shown.drawn)
     ui.proximity_table(settings, view, drawn=shown.drawn)
     ui.events_table(settings, view, counts.events if counts else None)

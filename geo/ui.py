@@ -779,13 +779,14 @@ HOLD_LIMIT_S, HOLD_POLL_S = 5.0, 0.005
 _SHOWN = "_sections_shown"  # session state: the sections under the map show a drawn view
 
 
-def hold_while_the_map_draws() -> None:
+def hold_while_the_map_draws() -> bool:
     """In a run whose map has not drawn its period yet: when the page shows the sections of
     an earlier view, keep them and end this run once the map reports its draw (or the user
     asks for something else), within HOLD_LIMIT_S; the next run draws the sections. No wait on
-    a page that shows none (the first open: placeholders keep their places)."""
+    a page that shows none (the first open: placeholders keep their places). True when the
+    hold ran out: the run goes on, and the placeholders replace the earlier sections."""
     if not st.session_state.get(_SHOWN):
-        return
+        return False
     wanted = run_superseded()
     deadline = time.monotonic() + HOLD_LIMIT_S
     while time.monotonic() < deadline:
@@ -793,6 +794,7 @@ def hold_while_the_map_draws() -> None:
             raise Superseded  # (in giving_way: the next run starts, this page's elements kept)
         time.sleep(HOLD_POLL_S)
     st.session_state[_SHOWN] = False
+    return True
 
 
 def sections_shown(shown: bool) -> None:
