@@ -418,6 +418,60 @@ def test_the_circles_are_composited_as_canvas_2d_would(page: Page):
     assert covered > W * H // 2 and worst <= 1, (worst, covered)
 
 
+# A circle's pixels as the legend describes them, computed whole for one colour: coverage by
+# distance from the centre, a white 1 px ring on precise circles, a dashed 2 px ring in the
+# circle's colour on approximate ones; fill alpha 0.85 (precise) or 0.15 (approximate).
+CIRCLE_REFERENCE_JS = """
+([hex, radius, approx, scale]) => {
+  const v = parseInt(hex.slice(1), 16), fill = [(v >> 16) & 255, (v >> 8) & 255, v & 255];
+  const R = radius * scale, ring = (approx ? 2 : 1) * scale, dash = 3 * scale;
+  const edge = approx ? fill : [255, 255, 255], span = Math.ceil(R + 1), out = [];
+  for (let dy = -span; dy <= span; dy++) {
+    for (let dx = -span; dx <= span; dx++) {
+      const dist = Math.sqrt(dx * dx + dy * dy), cover = Math.min(1, Math.max(0, R + 0.5 - dist));
+      if (cover <= 0) { continue; }
+      let color = fill, alpha = approx ? 0.15 : 0.85;
+      const along = (Math.atan2(dy, dx) + Math.PI) * R;
+      if (dist > R - ring && (!approx || Math.floor(along / dash) % 2 === 0)) {
+        color = edge; alpha = 1;
+      }
+      out.push([dx, dy, ...color, Math.fround(alpha * cover)]);
+    }
+  }
+  return out;
+}
+"""
+
+SPRITE_PIXELS_JS = """
+(s) => { const sp = NKMap.raster.sprite(s[0], s[1], s[2], s[3]), out = [];
+         for (let k = 0; k < sp.dx.length; k++) {
+           out.push([sp.dx[k], sp.dy[k], sp.r[k], sp.g[k], sp.b[k], sp.a[k]]);
+           const want = [sp.r[k] * sp.a[k], sp.g[k] * sp.a[k], sp.b[k] * sp.a[k]];
+           const got = [sp.pr[k], sp.pg[k], sp.pb[k]];
+           if (got.some((x, c) => Math.abs(x - want[c]) > 1e-3)) { return "premultiplied " + k; }
+         }
+         return out; }
+"""
+
+
+def test_each_circle_has_its_colour_and_the_legends_ring(page: Page):
+    """Circles of one size share their shape whatever their type (computed once): each
+    sprite still has its own type's colour, a white ring when precise and a dashed ring in its
+    colour when approximate, pixel for pixel as computed whole for that colour; and sprites of
+    other colours made before it do not change it."""
+    m = assets.leaflet_only(folium.Map(location=(40.0, 46.0), zoom_start=6, tiles=None))
+    data = EventData(event_payload(_events(10)))
+    data.add_to(m)
+    EventsLayer(data, "Events").add_to(m)
+    _open(page, offline_html(m))
+    for radius, approx, scale in ((5, 0, 1), (7.5, 1, 1), (4, 0, 2), (9, 1, 2), (18, 1, 1)):
+        for color in ("#d62728", "#1f77b4", "#000000", "#ffffff"):
+            case = [color, radius, approx, scale]
+            got = page.evaluate(SPRITE_PIXELS_JS, case)
+            want = page.evaluate(CIRCLE_REFERENCE_JS, case)
+            assert got == want, case
+
+
 @pytest.mark.parametrize("in_date_order", [True, False])
 def test_the_time_filter_looks_only_where_the_period_can_be(page: Page, in_date_order: bool):
     """The time filter's loops start and stop where the period's events can be (the payload in
