@@ -53,6 +53,7 @@ if __package__ in (None, ""):  # run as a script: the package needs the repo roo
 
 from bench import synth  # noqa: E402
 from bench.browser import VIEWPORT, WATCH_JS  # noqa: E402
+from bench.report import LOAD_BEGIN, LOAD_END  # noqa: E402
 from bench.results import Measurement, table  # noqa: E402
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -85,8 +86,7 @@ TO_DATES = (
 )
 PRECISE = "Precise locations only"
 EXPORT_PERIOD = START
-SECTION_BEGIN = "<!-- bench/load.py: begin -->"
-SECTION_END = "<!-- bench/load.py: end -->"
+SECTION_BEGIN, SECTION_END = LOAD_BEGIN, LOAD_END  # (bench/report.py keeps the section)
 
 Log = Callable[[str], None]
 
@@ -602,7 +602,7 @@ def section(machine: dict, args: argparse.Namespace, runs: dict[str, dict], n: i
         "",
         f"Made by `python bench/load.py {' '.join(args.argv)}` on "
         f"{machine.get('date', '?')} (bench/load.py; `--write` replaces this section; "
-        "`bench/run.py --write` regenerates the file without it: run this again after).",
+        "`bench/run.py --write` keeps it as it is).",
         "",
         f"Machine: {machine.get('cpu_count')} CPUs ({machine.get('cpu_model')}), "
         f"{machine.get('ram_gb')} GB RAM, {machine.get('chromium')}, "

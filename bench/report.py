@@ -6,6 +6,11 @@ from collections.abc import Mapping, Sequence
 
 from bench.results import MEASURES, TARGETS, Measurement, table
 
+# bench/load.py's section: its own run (minutes per backend) writes it, and a `bench/run.py
+# --write` keeps it as it is, at the end of the file.
+LOAD_BEGIN = "<!-- bench/load.py: begin -->"
+LOAD_END = "<!-- bench/load.py: end -->"
+
 MACHINE_LABELS = (
     ("date", "Date (UTC)"),
     ("cpu_count", "CPUs"),
@@ -31,10 +36,12 @@ def results_markdown(
     command: str,
     errors: Sequence[str] = (),
     notes: str = "",
+    load: str = "",
 ) -> str:
     """The whole RESULTS.md: how it was made, the machine, the table, what each measure is,
-    and `notes` (bench/RESULTS-notes.md: why a target is not met, written by a person after
-    reading a run; it names the run it was written for)."""
+    `notes` (bench/RESULTS-notes.md: why a target is not met and what separate runs showed,
+    written by a person after reading them; each names the run it was written for) and the
+    load test's section `load` (load_section of the file this one replaces)."""
     lines = [
         "# Benchmark results",
         "",
@@ -75,4 +82,16 @@ def results_markdown(
         "`source` says they are synthetic.",
         "",
     ]
+    if load:
+        lines += [load, ""]
     return "\n".join(lines)
+
+
+def load_section(text: str) -> str:
+    """bench/load.py's section of a RESULTS.md (markers included), or "" if it has none."""
+    if LOAD_BEGIN not in text:
+        return ""
+    head, rest = text.split(LOAD_BEGIN, 1)
+    if LOAD_END not in rest:
+        return ""
+    return LOAD_BEGIN + rest.split(LOAD_END, 1)[0] + LOAD_END

@@ -16,7 +16,7 @@ if str(REPO) not in sys.path:  # bench/ is a folder of the repo, not an installe
 from bench import synth  # noqa: E402
 from bench.first_use import DRY_RUN_PLACES, dry_run_csv, measure_first_use  # noqa: E402
 from bench.memory import PeakSampler, tree  # noqa: E402
-from bench.report import results_markdown  # noqa: E402
+from bench.report import load_section, results_markdown  # noqa: E402
 from bench.results import Measurement, target_for  # noqa: E402
 from geo.ingest import REGION, plan_import  # noqa: E402
 from geo.schema import COLUMN_NAMES, EVENT_TYPES, SIDES  # noqa: E402
@@ -121,6 +121,29 @@ def test_results_markdown_has_the_machine_and_the_table():
     )
     assert "| CPUs | 2 |" in text and "Test CPU" in text
     assert "| snapshot | 10,000 | 1.5 s | 1 s | 1.50 | ≤ 2 s | met |" in text
+
+
+def test_a_new_results_file_keeps_the_notes_and_the_load_tests_section():
+    """`bench/run.py --write` regenerates the table; the hand-written notes and the load
+    test's own section (minutes per run, written by bench/load.py) survive it unchanged."""
+    block = "\n".join(
+        ["<!-- bench/load.py: begin -->", "## Load test", "", "| rows lost | 0 |"]
+        + ["<!-- bench/load.py: end -->"]
+    )
+    old = f"# Benchmark results\n\nold table\n\n{block}\n\n### stray hand text\n"
+    assert load_section(old) == block
+    assert load_section("# Benchmark results\n") == ""
+    assert load_section("<!-- bench/load.py: begin -->\nno end") == ""
+    text = results_markdown(
+        {"cpu_count": 2},
+        [Measurement("snapshot", 10_000, 1.5, 1.0, "s")],
+        "python bench/run.py --write",
+        notes="## Why\n\nwritten by a person",
+        load=load_section(old),
+    )
+    assert "old table" not in text and "## Why\n\nwritten by a person" in text
+    assert text.rstrip().endswith(block) and text.count("## Load test") == 1
+    assert text.index("## Why") < text.index("## Targets") < text.index("## Load test")
 
 
 def test_peak_sampler_reads_this_process():
