@@ -22,12 +22,26 @@ def our_map(events: pd.DataFrame, data: Dataset) -> folium.Map:
     return build_map(end, start=start, events=events)
 
 
+# folium.Popup's script sets its content with jQuery's `$(html)[0]`. The app's pages load
+# Leaflet alone (jQuery is not vendored: geo/map/assets.py), so the naive page gets the one
+# use of `$` it makes, parsing the popup's HTML into a node as jQuery does (innerHTML).
+# Without it every naive page stopped at "$ is not defined" and its baseline was lost.
+JQUERY_HTML_SHIM = """<script>
+window.$ = window.$ || function (html) {
+  var box = document.createElement("div");
+  box.innerHTML = String(html).trim();
+  return [box.firstChild];
+};
+</script>"""
+
+
 def naive_map(events: pd.DataFrame) -> folium.Map:
     """What one would write first: a folium.Marker with an (escaped) popup per event."""
     m = assets.leaflet_only(
         folium.Map(location=DEFAULT_CENTER, zoom_start=DEFAULT_ZOOM, tiles=None)
     )
     m.options["max_zoom"] = 18
+    m.get_root().header.add_child(folium.Element(JQUERY_HTML_SHIM))
     rows = events[["latitude", "longitude", "event_date", "event_type", "location", "notes"]]
     for lat, lon, day, kind, place, notes in rows.itertuples(index=False, name=None):
         if pd.isna(lat) or pd.isna(lon):
