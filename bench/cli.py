@@ -9,6 +9,7 @@ import sys
 import tempfile
 import traceback
 from collections.abc import Callable, Sequence
+from dataclasses import fields
 from pathlib import Path
 
 from bench.dataset import BACKENDS, Dataset
@@ -70,6 +71,13 @@ def parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--json", action="store_true", help="print the results as JSON")
     p.add_argument("--write", action="store_true", help=f"regenerate {RESULTS_MD.name}")
+    p.add_argument(
+        "--from-json",
+        type=Path,
+        metavar="FILE",
+        help="run nothing: with --write, regenerate RESULTS.md from FILE, the --json output of "
+        "an earlier run (after editing RESULTS-notes.md for it)",
+    )
     p.add_argument("--seed", type=int, default=1, help="synthetic data seed (default 1)")
     p.add_argument(
         "--workdir",
@@ -172,9 +180,32 @@ def run(args: argparse.Namespace, workdir: Path) -> tuple[list[Measurement], lis
     return measurements, errors
 
 
+def _write(machine, measurements, command: str, errors) -> None:
+    notes = RESULTS_NOTES.read_text("utf-8") if RESULTS_NOTES.is_file() else ""
+    load = load_section(RESULTS_MD.read_text("utf-8")) if RESULTS_MD.is_file() else ""
+    text = results_markdown(machine, measurements, command, errors, notes, load)
+    RESULTS_MD.write_text(text, "utf-8")
+    _log(f"wrote {RESULTS_MD}")
+
+
+def _from_json(args: argparse.Namespace) -> int:
+    """RESULTS.md again from a saved run: its command, machine, measurements and errors."""
+    if not args.write:
+        raise SystemExit("--from-json only regenerates RESULTS.md: add --write")
+    doc = json.loads(args.from_json.read_text("utf-8"))
+    names = {f.name for f in fields(Measurement)}
+    measurements = [
+        Measurement(**{k: v for k, v in m.items() if k in names}) for m in doc["results"]
+    ]
+    _write(doc["machine"], measurements, doc["command"], doc["errors"])
+    return 1 if doc["errors"] else 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     command = "python bench/run.py " + shlex.join(sys.argv[1:] if argv is None else list(argv))
+    if args.from_json:
+        return _from_json(args)
     machine = machine_info()
     if args.workdir:
         args.workdir.mkdir(parents=True, exist_ok=True)
@@ -183,11 +214,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         with tempfile.TemporaryDirectory(prefix="nkmap-bench-") as tmp:
             measurements, errors = run(args, Path(tmp))
     if args.write:
-        notes = RESULTS_NOTES.read_text("utf-8") if RESULTS_NOTES.is_file() else ""
-        load = load_section(RESULTS_MD.read_text("utf-8")) if RESULTS_MD.is_file() else ""
-        text = results_markdown(machine, measurements, command, errors, notes, load)
-        RESULTS_MD.write_text(text, "utf-8")
-        _log(f"wrote {RESULTS_MD}")
+        _write(machine, measurements, command, errors)
     if args.json:
         doc = {
             "command": command,

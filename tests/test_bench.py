@@ -168,6 +168,33 @@ def test_the_naive_baseline_page_draws_every_marker_offline(synthetic_csv, tmp_p
         assert page.errors == []
 
 
+def test_results_can_be_regenerated_from_a_saved_runs_json(tmp_path, monkeypatch):
+    """After a person rewrites the notes for a run, `--from-json FILE --write` regenerates
+    RESULTS.md from that run's --json output, without running it again (1M takes an hour)."""
+    from bench import cli
+
+    monkeypatch.setattr(cli, "RESULTS_MD", tmp_path / "RESULTS.md")
+    monkeypatch.setattr(cli, "RESULTS_NOTES", tmp_path / "RESULTS-notes.md")
+    (tmp_path / "RESULTS-notes.md").write_text("## Why\n\nthe notes, rewritten\n", "utf-8")
+    m = Measurement("filter", 1_000_000, 54.2, 241.6, "ms", note="6,363 rows", extra={"n": 1})
+    saved = {
+        "command": "python bench/run.py --only filter --json",
+        "machine": {"cpu_count": 2, "date": "2026-12-01T10:51:45+00:00"},
+        "results": [m.as_dict()],
+        "errors": [],
+    }
+    (tmp_path / "run.json").write_text(json.dumps(saved), "utf-8")
+    assert cli.main(["--from-json", str(tmp_path / "run.json"), "--write"]) == 0
+    text = (tmp_path / "RESULTS.md").read_text("utf-8")
+    assert "Made by `python bench/run.py --only filter --json`" in text
+    row = "| filter | 1,000,000 | 54.2 ms | 241.6 ms | 0.22 | ≤ 100 ms | met | 6,363 rows |"
+    assert row in text
+    assert "| Date (UTC) | 2026-12-01T10:51:45+00:00 |" in text
+    assert "the notes, rewritten" in text
+    with pytest.raises(SystemExit, match="add --write"):
+        cli.main(["--from-json", str(tmp_path / "run.json")])
+
+
 def test_peak_sampler_reads_this_process():
     with PeakSampler(lambda: tree(os.getpid()), interval=0.01) as memory:
         bytearray(1024 * 1024)
