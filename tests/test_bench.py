@@ -146,28 +146,6 @@ def test_a_new_results_file_keeps_the_notes_and_the_load_tests_section():
     assert text.index("## Why") < text.index("## Targets") < text.index("## Load test")
 
 
-@pytest.mark.browser
-def test_the_naive_baseline_page_draws_every_marker_offline(synthetic_csv, tmp_path):
-    """The baseline of `draw` (one folium.Marker with a popup per event) opens with Leaflet
-    alone: every marker is drawn, no page error, a popup opens with its text."""
-    from bench.browser import chromium, offline_page, wait_drawn
-    from bench.mapbuild import naive_map
-    from geo.map.assets import offline_html
-
-    frame = pd.read_csv(synthetic_csv, nrows=40, parse_dates=["event_date"])
-    page_path = tmp_path / "naive.html"
-    page_path.write_text(offline_html(naive_map(frame)), "utf-8")  # as Dataset.page does
-    with chromium() as browser:
-        page = offline_page(browser, expect_markers=40)
-        page.goto(page_path.as_uri(), wait_until="commit")
-        drawn_s, first, problem = wait_drawn(page, 60, naive=True)
-        assert problem == "" and drawn_s is not None and first["drawn"] == 40
-        page.locator(".leaflet-marker-icon").first.click(force=True)
-        text = page.locator(".leaflet-popup-content").inner_text()
-        assert any(f" at {place}: " in text for place in frame["location"]), text
-        assert page.errors == []
-
-
 def test_results_can_be_regenerated_from_a_saved_runs_json(tmp_path, monkeypatch):
     """After a person rewrites the notes for a run, `--from-json FILE --write` regenerates
     RESULTS.md from that run's --json output, without running it again (1M takes an hour)."""
