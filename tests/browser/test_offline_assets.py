@@ -127,11 +127,15 @@ def test_st_folium_map_draws_from_self_hosted_assets(
         "undefined",
         "undefined",
     ]
-    frame.wait_for_function(
-        """() => performance.getEntriesByType('resource')
-                 .some(e => e.name.endsWith('/vendor/leaflet/dist/images/layers.png'))""",
-        timeout=10_000,
-    )
+    # The layer control's icon comes from the vendored folder. Asked of the page's requests
+    # (every frame's), not of this frame's resource timings: st_folium may have replaced the
+    # frame after the image loaded, and a new frame served from memory lists no entry.
+    for _ in range(100):
+        if any(u.endswith("/vendor/leaflet/dist/images/layers.png") for u in page_log.requests):
+            break
+        page.wait_for_timeout(100)
+    else:
+        pytest.fail(f"the layer control's icon was never requested: {page_log.requests}")
     # Regression: Leaflet guessed ".../leaflet/distmarker-icon.png" inside st_folium.
     frame.wait_for_function(DEFAULT_ICON_LOADED, timeout=10_000)
     path = save_screenshot(page, "offline-assets-st-folium")
