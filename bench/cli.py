@@ -9,7 +9,6 @@ import sys
 import tempfile
 import traceback
 from collections.abc import Callable, Sequence
-from dataclasses import fields
 from pathlib import Path
 
 from bench.dataset import BACKENDS, Dataset
@@ -193,10 +192,7 @@ def _from_json(args: argparse.Namespace) -> int:
     if not args.write:
         raise SystemExit("--from-json only regenerates RESULTS.md: add --write")
     doc = json.loads(args.from_json.read_text("utf-8"))
-    names = {f.name for f in fields(Measurement)}
-    measurements = [
-        Measurement(**{k: v for k, v in m.items() if k in names}) for m in doc["results"]
-    ]
+    measurements = [Measurement.from_dict(m) for m in doc["results"]]
     _write(doc["machine"], measurements, doc["command"], doc["errors"])
     return 1 if doc["errors"] else 0
 

@@ -89,9 +89,6 @@ def results_markdown(
 
 def load_section(text: str) -> str:
     """bench/load.py's section of a RESULTS.md (markers included), or "" if it has none."""
-    if LOAD_BEGIN not in text:
-        return ""
-    head, rest = text.split(LOAD_BEGIN, 1)
-    if LOAD_END not in rest:
-        return ""
-    return LOAD_BEGIN + rest.split(LOAD_END, 1)[0] + LOAD_END
+    _, begin, rest = text.partition(LOAD_BEGIN)
+    body, end, _ = rest.partition(LOAD_END)
+    return begin + body + end if begin and end else ""

@@ -8,7 +8,7 @@ finish within its limit has `baseline = None` and says so in `note`.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 
 GB = 1024**3
 
@@ -29,6 +29,11 @@ class Measurement:
         if self.ours is None or not self.baseline:
             return None
         return self.ours / self.baseline
+
+    @classmethod
+    def from_dict(cls, doc: dict[str, object]) -> Measurement:
+        """The measurement of an as_dict() (its derived ratio, target and met left out)."""
+        return cls(**{f.name: doc[f.name] for f in fields(cls) if f.name in doc})
 
     def as_dict(self) -> dict[str, object]:
         out = asdict(self)

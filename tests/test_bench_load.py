@@ -65,7 +65,7 @@ def test_percentiles_and_the_results_section_is_replaced_not_appended(tmp_path):
     results = tmp_path / "RESULTS.md"
     results.write_text("# Benchmark results\n\ntable\n", "utf-8")
     for n in (1, 2):
-        load.write_section(f"{load.SECTION_BEGIN}\nrun {n}\n{load.SECTION_END}", results)
+        load.write_section(f"{load.LOAD_BEGIN}\nrun {n}\n{load.LOAD_END}", results)
     text = results.read_text("utf-8")
     assert text.startswith("# Benchmark results\n\ntable\n")
-    assert "run 2" in text and "run 1" not in text and text.count(load.SECTION_BEGIN) == 1
+    assert "run 2" in text and "run 1" not in text and text.count(load.LOAD_BEGIN) == 1

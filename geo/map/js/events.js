@@ -202,14 +202,20 @@
         dxs.push(dx); dys.push(dy); as.push(alpha * cover); edges.push(edge);
       }
     }
-    var n = as.length, x0 = 0, x1 = 0, y0 = 0, y1 = 0;
-    for (var k = 0; k < n; k++) {
-      x0 = Math.min(x0, dxs[k]); x1 = Math.max(x1, dxs[k]);
-      y0 = Math.min(y0, dys[k]); y1 = Math.max(y1, dys[k]);
+    var shape = extent(dxs, dys);
+    shape.dx = Int16Array.from(dxs); shape.dy = Int16Array.from(dys);
+    shape.a = Float32Array.from(as); shape.edge = Uint8Array.from(edges);
+    return (shapes[key] = shape);
+  }
+  // The box {x0, x1, y0, y1} of a sprite's offsets, around its centre (for the unchecked
+  // fast path of `stamp`).
+  function extent(dx, dy) {
+    var x0 = 0, x1 = 0, y0 = 0, y1 = 0;
+    for (var k = 0; k < dx.length; k++) {
+      x0 = Math.min(x0, dx[k]); x1 = Math.max(x1, dx[k]);
+      y0 = Math.min(y0, dy[k]); y1 = Math.max(y1, dy[k]);
     }
-    return (shapes[key] = { dx: Int16Array.from(dxs), dy: Int16Array.from(dys),
-                            a: Float32Array.from(as), edge: Uint8Array.from(edges),
-                            x0: x0, x1: x1, y0: y0, y1: y1 });
+    return { x0: x0, x1: x1, y0: y0, y1: y1 };
   }
   function sprite(hex, radius, approx, scale) {
     var shape = circleShape(radius, approx, scale), n = shape.a.length;
@@ -230,15 +236,13 @@
   // unchecked fast path).
   function spriteArrays(out) {
     var n = out.a.length, pr = new Float32Array(n), pg = new Float32Array(n), pb = new Float32Array(n);
-    var x0 = 0, x1 = 0, y0 = 0, y1 = 0;
     for (var k = 0; k < n; k++) {
       pr[k] = out.r[k] * out.a[k]; pg[k] = out.g[k] * out.a[k]; pb[k] = out.b[k] * out.a[k];
-      x0 = Math.min(x0, out.dx[k]); x1 = Math.max(x1, out.dx[k]);
-      y0 = Math.min(y0, out.dy[k]); y1 = Math.max(y1, out.dy[k]);
     }
+    var box = extent(out.dx, out.dy);
     return { dx: Int16Array.from(out.dx), dy: Int16Array.from(out.dy), r: Uint8Array.from(out.r),
              g: Uint8Array.from(out.g), b: Uint8Array.from(out.b), a: Float32Array.from(out.a),
-             pr: pr, pg: pg, pb: pb, x0: x0, x1: x1, y0: y0, y1: y1 };
+             pr: pr, pg: pg, pb: pb, x0: box.x0, x1: box.x1, y0: box.y0, y1: box.y1 };
   }
 
   // Source-over blending of a sprite into premultiplied RGBA floats (4 per pixel): two
