@@ -9,9 +9,10 @@ the drawn map + one animation frame.
 
 `app_page_open` opens the map page afresh on a warm server (the same page opened once before,
 untimed, so Streamlit's caches hold the period), navigation start to the events layer's first
-completed draw. Its baseline is a peer, bench/peer_app.py: a minimal Streamlit page drawing the
-same store's points with st.pydeck_chart (deck.gl, no basemap), timed from navigation start to
-the first instanced WebGL draw call that covers every point (PEER_JS) + one animation frame.
+completed draw. The timed opens run with no memory sampling, as the peer's do. Its baseline is
+a peer, bench/peer_app.py: a minimal Streamlit page drawing the same store's points with
+st.pydeck_chart (deck.gl, no basemap), timed from navigation start to the first instanced
+WebGL draw call that covers every point (PEER_JS) + one animation frame.
 
 Each measure runs on every backend asked for (SQLite, and PostgreSQL on a copy of the store);
 the backend leads the measurement's note, and a measure's rows are kept together.
@@ -306,9 +307,8 @@ def _change(page, day: dt.date, limit_s: float, run: AppRun) -> dict:
 
 
 def _page_opens(browser, url: str, day: dt.date, limit_s: float, repeat: int) -> list[float]:
-    """Seconds to the drawn map of `repeat` fresh opens of `url`, after one untimed open
-    (which fills the server's caches); an open that never drew is left out."""
-    _fresh_load(browser, url, day, limit_s)
+    """Seconds to the drawn map of `repeat` fresh opens of `url` (after an untimed open, which
+    filled the server's caches); an open that never drew is left out."""
     opens = (_fresh_load(browser, url, day, limit_s) for _ in range(repeat))
     return [s for s in opens if s is not None]
 
@@ -418,7 +418,11 @@ def measure_backend(
                         fresh_s = _fresh_load(browser, url, day, limit_s)
                         if fresh_s is not None:
                             run.fresh_loads_s.append(fresh_s)
-                    opens = _page_opens(browser, server.url + whole, hi, limit_s, repeat)
+                    _fresh_load(browser, server.url + whole, hi, limit_s)  # the warm-up open
+            # The timed opens run unsampled, as the peer's do: reading smaps_rollup of every
+            # Chromium process ten times a second slowed an open at 100,000 by ~0.15 s.
+            if run.first_map_s is not None:
+                opens = _page_opens(browser, server.url + whole, hi, limit_s, repeat)
             hwm = sum(process_hwm(p) for p in tree(server.pid))
         skip_peer = peer_limit is not None and points > peer_limit
         peer = PeerRun() if skip_peer else measure_peer(browser, db, span, points, limit_s, repeat)

@@ -129,13 +129,14 @@ MEASURES: dict[str, str] = {
     "zoom (cells = aggregated). Baseline: the plain marker map (capped).",
     "app_page_open": "On a warm server (the page opened once, untimed): the whole span's map "
     "page opened in a new browser context, navigation start to the events layer's first "
-    "completed draw + one rAF; median of 3. Baseline: `bench/peer_app.py` (`st.pydeck_chart`, "
+    "completed draw + one rAF; median of 3, with no memory sampling during them (the untimed "
+    "open is sampled). Baseline: `bench/peer_app.py` (`st.pydeck_chart`, "
     "one ScatterplotLayer, no basemap, the same store and points), navigation start to the "
     "first instanced WebGL draw covering every point + one rAF; median of 3 after one warm-up.",
     "app_memory": "Peak resident memory (VmHWM) of the streamlit process tree after the app "
     "measure. No baseline.",
-    "app_browser_memory": "Peak PSS of Chromium's process tree during the app measure. "
-    "No baseline.",
+    "app_browser_memory": "Peak PSS of Chromium's process tree during the app measure's period "
+    "changes, permalink opens and untimed page open (every 100 ms). No baseline.",
     "geocode_warm": "Wall-clock time of a fresh `nkmap geocode Martuni` process, start to exit, "
     "with the gazetteer's index file already built (median of 3). `events` is the number of "
     "names. Baseline: the same with no cache file (the index built in the process, as before "
