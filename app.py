@@ -7,10 +7,14 @@ fetches its Material icons from a font server, and emoji need a font the browser
 
 import streamlit as st
 
+from geo import ui
+
 PAGES = [
     st.Page("app_pages/0_Map.py", title="Map", default=True),
     st.Page("app_pages/1_Upload.py", title="Upload events", url_path="Upload"),
     st.Page("app_pages/2_Sources.py", title="Sources", url_path="Sources"),
     st.Page("app_pages/3_Briefing.py", title="Briefing", url_path="Briefing"),
 ]
-st.navigation(PAGES).run()
+page = st.navigation(PAGES)
+ui.page_entered(page.url_path)
+page.run()

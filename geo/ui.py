@@ -777,6 +777,7 @@ TIMELINE_HEIGHT, PROXIMITY_HEIGHT, TABLE_HEIGHT = 476, 295, 400
 # a map that never reports gets the placeholders, as before.
 HOLD_LIMIT_S, HOLD_POLL_S = 5.0, 0.005
 _SHOWN = "_sections_shown"  # session state: the sections under the map show a drawn view
+_PAGE = "_page_run"  # session state: the page of the last run (page_entered)
 
 
 def hold_while_the_map_draws() -> bool:
@@ -795,6 +796,15 @@ def hold_while_the_map_draws() -> bool:
         time.sleep(HOLD_POLL_S)
     st.session_state[_SHOWN] = False
     return True
+
+
+def page_entered(page: str) -> None:
+    """Called by app.py before each run of a page (`page`: its URL path). A run of another
+    page than the last run's starts on a screen Streamlit has cleared: the map page's
+    sections are gone, so a map drawing there holds nothing (hold_while_the_map_draws)."""
+    if st.session_state.get(_PAGE) != page:
+        st.session_state[_PAGE] = page
+        st.session_state[_SHOWN] = False
 
 
 def sections_shown(shown: bool) -> None:

@@ -194,6 +194,19 @@ def test_coming_back_from_another_page_keeps_the_view():
     assert str(at.date_input(key="to").value) == "2020-10-20"
 
 
+def test_coming_back_from_another_page_holds_no_sections_that_are_gone():
+    """Streamlit clears the screen on a page switch: back on the map, its first run has no
+    earlier sections to keep while the map draws (a hold would leave nothing under the map
+    until it reports, under a caption saying the previous view's charts are shown)."""
+    at = _open()
+    assert at.session_state["_sections_shown"] is True  # the sections under the map are drawn
+    at.switch_page("app_pages/2_Sources.py").run()
+    assert not at.exception
+    assert at.session_state["_sections_shown"] is False
+    at.switch_page("app_pages/0_Map.py").run()
+    assert not at.exception
+
+
 def test_proximity_says_why_there_is_no_line_of_contact_during_the_war():
     at = _open(**{"from": "2020-10-01", "to": "2020-10-10"})
     near = next(d.value for d in at.dataframe if "closest event" in d.value)
