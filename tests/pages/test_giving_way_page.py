@@ -4,6 +4,8 @@ early so the next one starts at once."""
 
 from __future__ import annotations
 
+import pytest
+from store_backends import pg_database, pg_url, store_target  # noqa: F401 (fixtures)
 from streamlit.testing.v1 import AppTest
 
 
@@ -97,3 +99,54 @@ def test_a_map_that_never_reports_is_waited_for_only_so_long(monkeypatch):
     assert not at.exception
     assert "the run went on" in at.text[-1].value
     assert at.session_state["_sections_shown"] is False  # the placeholders are drawn next
+
+
+def _long_read_page(db: str) -> None:
+    import threading
+
+    import streamlit as st
+    from streamlit.runtime.scriptrunner_utils.script_requests import RerunData
+    from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
+
+    from geo import ui
+    from geo.store import SQLiteStore, open_store
+
+    runs = st.session_state.setdefault("runs", [])
+    used = st.session_state.setdefault("used", [])
+    runs.append("run")
+    if len(runs) == 1:
+        store = open_store(db)
+        sql = (
+            "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 400000000)"
+            " SELECT count(*) FROM c"
+            if isinstance(store, SQLiteStore)
+            else "SELECT pg_sleep(60)"
+        )
+        ctx = get_script_run_ctx()
+        # The user asks for another view while the store is busy with this run's read.
+        threading.Timer(0.3, lambda: ctx.script_requests.request_rerun(RerunData())).start()
+        with ui.giving_way(), store._read() as conn:
+            used.append(conn)
+            conn.execute(sql).fetchall()
+            runs.append("the read ran to its end")
+        runs.append("the run went on")
+    st.text(repr(runs))
+
+
+@pytest.fixture
+def db(store_target):  # noqa: F811 (the imported fixture)
+    """A new store on each backend: SQLite in tmp_path, PostgreSQL in a throw-away database."""
+    return store_target
+
+
+def test_a_long_read_stops_when_the_user_asks_for_another_view(db):
+    """The app's own check (geo.ui.giving_way, bound to the run) stops a statement the store
+    is running: SQLite's progress handler, and on PostgreSQL the watcher thread's cancel,
+    asking from a thread where Streamlit knows of no run. A minute-long read ends at once,
+    the next run starts, and PostgreSQL's cancelled connection is not pooled again."""
+    at = AppTest.from_function(_long_read_page, args=(db,), default_timeout=30).run()
+    assert not at.exception
+    assert at.text[-1].value == repr(["run", "run"])  # the first run ended in its read
+    conn = at.session_state["used"][0]
+    if hasattr(conn, "closed"):  # psycopg: a connection sent a cancel is closed
+        assert conn.closed
