@@ -15,7 +15,7 @@ from pathlib import Path
 import folium
 import geopandas as gpd
 import numpy as np
-from branca.element import Template
+from branca.element import MacroElement, Template
 
 from geo.places.names import find_alias
 from geo.region import CONFLICT_LONLAT_BOX
@@ -167,6 +167,25 @@ def places_payload(
         for a, b, text, css in fixed
     ]
     return out
+
+
+class FitLabels(MacroElement):
+    """Hides the map's marker names (countries, sites) that its edge cuts, after every move
+    (js/places.js NKPlaces.fitLabels). Added to the map after the names; carries no data."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        {{ this.library }}
+        NKPlaces.fitLabels({{ this._parent.get_name() }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._name = "FitLabels"
+        self.library = _library()
 
 
 class PlacesLayer(folium.map.Layer):

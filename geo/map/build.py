@@ -762,6 +762,7 @@ def build_map(
 
     if labels:
         _labels(labels).add_to(m)
+        basemap.FitLabels().add_to(m)
 
     timed_events = (
         _draw_events(ctx, events, events_url, heat, draw_points) if events is not None else []

@@ -349,6 +349,23 @@ def test_a_permalinks_map_view_wins_over_framing_and_the_whole_region_is_one_cli
     assert _shows(b, 45.0, 39.2) and _shows(b, 44.5, 41.2)  # Nakhchivan's east, Armenia's north
 
 
+# Every name on the map (places, and the countries and sites drawn as markers): its text,
+# whether it is shown, and whether its box lies wholly inside the map.
+NAMES_JS = """
+() => {
+  const c = document.querySelector(".leaflet-container").getBoundingClientRect();
+  const text = document.createRange();
+  return [...document.querySelectorAll(".nk-place span, .nk-label-icon > div")].map(el => {
+    text.selectNodeContents(el);  // the text's box (a marker's name overflows its icon)
+    const r = text.getBoundingClientRect();
+    return { text: el.textContent, shown: getComputedStyle(el).visibility !== "hidden",
+             inside: r.left >= c.left && r.right <= c.right && r.top >= c.top &&
+                     r.bottom <= c.bottom };
+  });
+}
+"""
+
+
 SIZES = {"desktop": (1440, 900), "phone": (390, 844)}
 
 
@@ -368,6 +385,10 @@ def test_the_2020_war_and_stepanakert_read_as_maps_on_desktop_and_phone(
     assert "Stepanakert / Khankendi" in names
     for town in ("Ganja", "Barda") if size == "desktop" else ("Ganja",):
         assert town in names, (town, names)
+    # Whole names only (on the phone, Stepanakert's goes left of its dot to stay whole).
+    drawn = frame.evaluate(NAMES_JS)
+    assert [n["text"] for n in drawn if n["shown"] and not n["inside"]] == []
+    assert any(n["shown"] and n["text"] == "Stepanakert / Khankendi" for n in drawn)
     # Nothing runs off the side of a phone: the page does not scroll sideways.
     assert page.evaluate("() => document.documentElement.scrollWidth") <= width
     save_screenshot(page, f"map-2020-war-{size}")
@@ -381,6 +402,28 @@ def test_the_2020_war_and_stepanakert_read_as_maps_on_desktop_and_phone(
         assert place in names, (place, names)
     save_screenshot(page, f"map-stepanakert-z11-{size}")
     assert page_log.offsite_requests == [] and page_log.page_errors == []
+
+
+def test_no_name_is_cut_by_the_edge_of_the_map(app_url: str, page: Page):
+    """A name half off the map reads as another word ("ary base", "aku"): names that the
+    edge cuts are hidden, after the first draw and after a pan."""
+    # Gyumri (43.85 E), home of the Russian 102nd military base, just off the left edge.
+    page.goto(f"{app_url}/?from=2020-09-27&to=2020-10-05&lat=40.6000&lon=46.6000&z=8")
+    frame = _wait_for_period(page, "2020-10-05")
+    frame.wait_for_function("() => window.nkPlaces && window.nkPlaces.layouts > 0")
+    page.wait_for_timeout(1000)
+    names = frame.evaluate(NAMES_JS)
+    assert [n["text"] for n in names if n["shown"] and not n["inside"]] == []
+    hidden = [n["text"] for n in names if not n["shown"]]
+    assert "Russian 102nd military base" in hidden, hidden
+    assert any(n["shown"] and "Ganja" in n["text"] for n in names)
+    # A pan brings the base into view: its name comes back whole.
+    frame.evaluate(f"() => {{ ({MAP_JS})().panBy([-250, 0], {{animate: false}}); }}")
+    page.wait_for_timeout(500)
+    names = frame.evaluate(NAMES_JS)
+    assert [n["text"] for n in names if n["shown"] and not n["inside"]] == []
+    base = [n for n in names if n["text"] == "Russian 102nd military base"]
+    assert base and base[0]["shown"] and base[0]["inside"]
 
 
 @pytest.mark.parametrize("path", ["/Sources", "/Upload", "/Briefing"])

@@ -10,6 +10,41 @@
 
   var CHAR_PX = 6.4, LINE_PX = 14, PAD = 2;
 
+  // A name cut by the map's edge reads as another word ("ary base" for the Russian 102nd
+  // military base, "aku" for Maku). A name that runs off the right edge goes to the left of
+  // its dot where it fits there; otherwise a cut name is hidden (its dot stays). `side(el)`:
+  // the element whose "nk-left" class puts the name on the left, or null (names centred on
+  // their point, as countries). All boxes are read first, then written: one layout.
+  var GAP = 7;  // px between a dot and its name (at most)
+  function fitNames(map, names, side) {
+    var c = map.getContainer().getBoundingClientRect(), boxes = [], hidden = 0, i;
+    var text = document.createRange();
+    for (i = 0; i < names.length; i++) {
+      var s = side(names[i]);
+      if (s) { s.classList.remove("nk-left"); }
+    }
+    for (i = 0; i < names.length; i++) {
+      // The text's own box: a marker's name overflows its zero-width icon.
+      text.selectNodeContents(names[i]);
+      boxes.push(text.getBoundingClientRect());
+    }
+    for (i = 0; i < names.length; i++) {
+      var r = boxes[i], el = names[i], flip = side(el);
+      var inY = r.top >= c.top && r.bottom <= c.bottom;
+      var show = inY && r.left >= c.left && r.right <= c.right;
+      if (!show && inY && flip && r.right > c.right && r.left - GAP <= c.right &&
+          r.left - 2 * GAP - (r.right - r.left) >= c.left) {
+        flip.classList.add("nk-left");
+        show = true;
+      }
+      el.style.visibility = show ? "" : "hidden";
+      if (!show) { hidden++; }
+    }
+    return hidden;
+  }
+  function placeOf(span) { return span.parentNode; }
+  function siteLabel(el) { return el.classList.contains("nk-site-label") ? el : null; }
+
   var PlacesLayer = L.Layer.extend({
     // The labels' pane (z-index 420, made by geo/map/build.py): names above area fills and
     // lines (overlayPane, 400), events above names (events.js, 450).
@@ -70,6 +105,8 @@
         if (r[3]) {
           var half = r[2] * 5;
           placed.push([c.x - half, c.y - 9, c.x + half, c.y + 9]);
+        } else if (c.x + 10 + r[2] * 7 > size.x) {  // moved left of its dot (fitNames)
+          placed.push([c.x - 10 - r[2] * 7, c.y - 9, c.x + 6, c.y + 9]);
         } else {
           placed.push([c.x - 6, c.y - 9, c.x + 10 + r[2] * 7, c.y + 9]);
         }
@@ -99,6 +136,7 @@
       this._root.textContent = "";
       this._root.appendChild(frag);
       this._root.style.display = "";
+      this.cut = fitNames(map, this._root.querySelectorAll(".nk-place span"), placeOf);
       this.shown = shown;
       this.layouts += 1;
       map.getContainer().setAttribute("data-nk-places-shown", shown);
@@ -118,6 +156,16 @@
       var layer = new PlacesLayer(payload, options);
       window.nkPlaces = layer;
       return layer;
+    },
+    // The names the map draws as markers (countries, sites; geo/map/build.py) get the same
+    // rule after every move: moved left of their dot, or hidden, while the edge cuts them.
+    fitLabels: function (map) {
+      function fit() {
+        var pane = map.getPane("nkLabels");
+        if (pane) { fitNames(map, pane.querySelectorAll(".nk-label-icon > div"), siteLabel); }
+      }
+      map.on("zoomend moveend resize viewreset", fit);
+      map.whenReady(fit);
     }
   };
 })();
