@@ -137,6 +137,7 @@
       this._root.appendChild(frag);
       this._root.style.display = "";
       this.cut = fitNames(map, this._root.querySelectorAll(".nk-place span"), placeOf);
+      shown -= this.cut;  // (their dots stay, their names do not)
       this.shown = shown;
       this.layouts += 1;
       map.getContainer().setAttribute("data-nk-places-shown", shown);
