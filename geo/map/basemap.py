@@ -170,8 +170,9 @@ def places_payload(
 
 
 class FitLabels(MacroElement):
-    """Hides the map's marker names (countries, sites) that its edge cuts, after every move
-    (js/places.js NKPlaces.fitLabels). Added to the map after the names; carries no data."""
+    """After every move, the map's marker names (countries, sites) that its edge cuts go to
+    the left of their dot where they fit there, or are hidden (js/places.js
+    NKPlaces.fitLabels). Added to the map after the names; carries no data."""
 
     _template = Template(
         """
