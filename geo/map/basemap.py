@@ -186,7 +186,18 @@ class FitLabels(MacroElement):
     def __init__(self) -> None:
         super().__init__()
         self._name = "FitLabels"
-        self.library = _library()
+        self.library = ""
+
+    def render(self, **kwargs) -> None:
+        # js/places.js once per page: a places layer added before this one carries it.
+        before = []
+        for child in self._parent._children.values():
+            if child is self:
+                break
+            before.append(child)
+        has_places = any(isinstance(c, PlacesLayer) for c in before)
+        self.library = "" if has_places else _library()
+        super().render(**kwargs)
 
 
 class PlacesLayer(folium.map.Layer):

@@ -167,6 +167,16 @@ def test_an_old_permalink_listing_layers_still_opens():
     assert "NKPlaces.layer(" not in html  # no basemap places (the labels fit code is there)
 
 
+def test_the_places_library_comes_once_per_page():
+    """js/places.js serves the places layer and the fitting of marker names to the map's
+    edge: one copy per page, with or without the places layer."""
+    for layers in (None, ["countries", "sites"]):
+        m = build_map("2020-11-10", **({} if layers is None else {"layers": layers}))
+        html = _html(m)
+        assert html.count("if (window.NKPlaces)") == 1, layers
+        assert html.count("NKPlaces.fitLabels(") == 1, layers
+
+
 def test_water_and_roads_are_drawn_under_the_conflict_layers(settings):
     m = build_map("2020-10-01", start="2020-09-20", settings=settings, events=_events())
     html = _html(m)
